@@ -1,0 +1,79 @@
+/**
+ * @module `npm start`: the bridge plus `wrangler dev --test-scheduled`, wired together.
+ * Contract variables set in the shell override wrangler.toml (STREAM=... npm start).
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { startBridge } from "./bridge/server";
+
+/** Every variable of DESIGN section 3 a shell may override, secrets included. */
+const OVERRIDABLE = [
+  "STREAM",
+  "GROUP",
+  "GROUP_START_ID",
+  "BATCH_SIZE",
+  "MAX_MESSAGES",
+  "TIME_BUDGET_MS",
+  "CONCURRENCY",
+  "MIN_IDLE_MS",
+  "MAX_DELIVERIES",
+  "DLQ_STREAM",
+  "DLQ_MAXLEN",
+  "CONSUMER_RETENTION_MS",
+  "IDEMPOTENCY_TTL_S",
+  "NOACK",
+  "TRIM",
+  "ADMIN_TOKEN",
+  "TARGET_URL",
+  "TARGET_TIMEOUT_MS",
+  "RETRY_BACKOFF",
+  "MAX_BACKOFF_MS",
+  "MAX_REQUESTS",
+  "CONSUME_CRON",
+  "SWEEP_CRON",
+];
+
+const log = (e: Record<string, unknown>) =>
+  console.log(JSON.stringify({ at: new Date().toISOString(), ...e }));
+const token = process.env.BRIDGE_TOKEN || randomBytes(16).toString("hex");
+const bridge = await startBridge({
+  redisUrl: process.env.REDIS_URL || "redis://127.0.0.1:6379",
+  token,
+  port: Number(process.env.BRIDGE_PORT || 8079),
+  latencyMs: Number(process.env.BRIDGE_LATENCY_MS || 0),
+  faultRate: Number(process.env.BRIDGE_FAULT_RATE || 0),
+  log,
+});
+
+const vars: Record<string, string> = {
+  UPSTASH_REDIS_REST_URL: bridge.url,
+  UPSTASH_REDIS_REST_TOKEN: token,
+};
+for (const name of OVERRIDABLE) {
+  const value = process.env[name];
+  if (value !== undefined) {
+    vars[name] = value;
+  }
+}
+const port = process.env.PORT || "8787";
+const args = ["wrangler", "dev", "--test-scheduled", "--ip", "127.0.0.1", "--port", port];
+for (const [name, value] of Object.entries(vars)) {
+  args.push("--var", `${name}:${value}`);
+}
+log({
+  event: "wrangler_starting",
+  url: `http://127.0.0.1:${port}`,
+  overrides: Object.keys(vars).filter((n) => !n.startsWith("UPSTASH") && n !== "ADMIN_TOKEN"),
+});
+const child = spawn("npx", args, {
+  stdio: "inherit",
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+});
+const stop = () => {
+  child.kill("SIGINT");
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+child.on("exit", (code) => {
+  bridge.close().finally(() => process.exit(code ?? 0));
+});

@@ -1,0 +1,44 @@
+/** @module Vitest global setup: a Redis and one shared bridge in front of it. */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startBridge } from "../../dev/bridge/server";
+import { findRedis } from "./find-redis";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    redisUrl: string;
+    bridgeUrl: string;
+    bridgeToken: string;
+    workerScript: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const redis = await findRedis();
+  const workerScript = buildWorker();
+  const token = randomBytes(16).toString("hex");
+  const bridge = await startBridge({ redisUrl: redis.url, token, port: 0, log: () => {} });
+  project.provide("redisUrl", redis.url);
+  project.provide("bridgeUrl", bridge.url);
+  project.provide("bridgeToken", token);
+  project.provide("workerScript", workerScript);
+  return async () => {
+    await bridge.close();
+    await redis.stop();
+    rmSync(join(workerScript, ".."), { recursive: true, force: true });
+  };
+}
+
+/** Bundles the Worker exactly as `wrangler deploy` would, once per test run. */
+function buildWorker(): string {
+  const outdir = mkdtempSync(join(tmpdir(), "rsw-worker-"));
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: "pipe",
+  });
+  return join(outdir, "index.js");
+}
