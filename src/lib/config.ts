@@ -1,0 +1,178 @@
+/** @module Parses and validates the Worker env (DESIGN section 3) into a fully-typed config. */
+
+import type { z } from "zod";
+import {
+  backoff,
+  cron,
+  flag,
+  groupStartId,
+  httpUrl,
+  integer,
+  isUnset,
+  keyName,
+  type RetryBackoff,
+  secret,
+  type TrimPolicy,
+  trim,
+} from "./config-schemas";
+import { CONFIG_RANGES, CONFIG_VARIABLES } from "./config-variables";
+import { DEFAULTS } from "./defaults";
+import { ConfigError } from "./errors";
+import { streamKeys } from "./keys";
+
+export type { RetryBackoff, TrimPolicy } from "./config-schemas";
+export { CONFIG_RANGES, CONFIG_VARIABLES, type ConfigVariable } from "./config-variables";
+
+/** The validated configuration, every default applied. */
+export type ResolvedConfig = {
+  url: string;
+  token: string;
+  stream: string;
+  group: string;
+  groupStartId: string;
+  batchSize: number;
+  maxMessages: number;
+  timeBudgetMs: number;
+  concurrency: number;
+  minIdleMs: number;
+  maxDeliveries: number;
+  dlqStream: string;
+  dlqMaxLen: number;
+  consumerRetentionMs: number;
+  idempotencyTtlS: number;
+  noAck: boolean;
+  trim: TrimPolicy;
+  adminToken: string | undefined;
+  targetUrl: string | undefined;
+  targetTimeoutMs: number;
+  retryBackoff: RetryBackoff;
+  maxBackoffMs: number;
+  maxRequests: number;
+  consumeCron: string;
+  sweepCron: string;
+};
+
+const EXPECTED = new Map(CONFIG_VARIABLES.map((v) => [v.name, v]));
+
+const SHOWN_MAX = 80;
+
+/** `"abc"` for strings, the literal for numbers/booleans, the type otherwise. */
+function shown(name: string, value: unknown): string {
+  if (EXPECTED.get(name)?.secret) {
+    return "<redacted>";
+  }
+  if (typeof value === "string") {
+    // A URL may carry credentials in its userinfo; those never reach an error message.
+    const safe = value.replace(/\/\/[^/@\s]*@/g, "//<redacted>@");
+    return JSON.stringify(safe.length > SHOWN_MAX ? `${safe.slice(0, SHOWN_MAX)}…` : safe);
+  }
+  if (typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  return `a value of type ${value === null ? "null" : typeof value}`;
+}
+
+/** Collects every problem instead of stopping at the first, so one failed deploy shows all. */
+class EnvReader {
+  readonly problems: { name: string; text: string }[] = [];
+
+  constructor(private readonly env: Record<string, unknown>) {}
+
+  /** A variable without default; `""` stands in when missing so parsing can go on. */
+  required(name: string, schema: z.ZodType<string>): string {
+    const raw = this.env[name];
+    if (isUnset(raw)) {
+      this.problems.push({ name, text: `${name} is required: ${expectedOf(name)}` });
+      return "";
+    }
+    return this.parse(name, schema, raw) ?? "";
+  }
+
+  /** A variable whose absence means "off". */
+  optional<T>(name: string, schema: z.ZodType<T>): T | undefined {
+    const raw = this.env[name];
+    return isUnset(raw) ? undefined : this.parse(name, schema, raw);
+  }
+
+  /** A variable with a default, which goes through the same schema as a user value. */
+  withDefault<T>(name: string, schema: z.ZodType<T>, fallback: unknown): T {
+    const raw = this.env[name];
+    const value = isUnset(raw) ? undefined : this.parse(name, schema, raw);
+    return value === undefined ? schema.parse(fallback) : value;
+  }
+
+  private parse<T>(name: string, schema: z.ZodType<T>, raw: unknown): T | undefined {
+    const result = schema.safeParse(raw);
+    if (result.success) {
+      return result.data;
+    }
+    this.problems.push({
+      name,
+      text: `${name} must be ${expectedOf(name)}, got ${shown(name, raw)}`,
+    });
+    return undefined;
+  }
+}
+
+const expectedOf = (name: string): string => EXPECTED.get(name)?.expected ?? "valid";
+
+/**
+ * Validates a Worker env. Vars may be strings or, when set as TOML numbers/booleans in
+ * wrangler.toml, numbers/booleans; an empty string counts as unset.
+ * @param env the Worker `env` (or any record of variables, e.g. `process.env`)
+ * @returns the configuration with the defaults of {@link DEFAULTS} applied; DLQ_STREAM
+ *   defaults to `${STREAM}:dlq`
+ * @throws ConfigError naming each bad variable, what it got (secrets as `<redacted>`) and
+ *   what it expects, problems separated by `; `
+ */
+export function parseConfig(env: Record<string, unknown>): ResolvedConfig {
+  const r = new EnvReader(env);
+  const int = (name: keyof typeof CONFIG_RANGES, fallback: number): number =>
+    r.withDefault(name, integer(CONFIG_RANGES[name]), fallback);
+
+  const stream = r.required("STREAM", keyName);
+  const group = r.required("GROUP", keyName);
+  const dlqStream = r.optional("DLQ_STREAM", keyName);
+  const config: ResolvedConfig = {
+    url: r.required("UPSTASH_REDIS_REST_URL", httpUrl).trim(),
+    token: r.required("UPSTASH_REDIS_REST_TOKEN", secret),
+    stream,
+    group,
+    groupStartId: r.withDefault("GROUP_START_ID", groupStartId, DEFAULTS.groupStartId),
+    batchSize: int("BATCH_SIZE", DEFAULTS.batchSize),
+    maxMessages: int("MAX_MESSAGES", DEFAULTS.maxMessages),
+    timeBudgetMs: int("TIME_BUDGET_MS", DEFAULTS.timeBudgetMs),
+    concurrency: int("CONCURRENCY", DEFAULTS.concurrency),
+    minIdleMs: int("MIN_IDLE_MS", DEFAULTS.minIdleMs),
+    maxDeliveries: int("MAX_DELIVERIES", DEFAULTS.maxDeliveries),
+    dlqStream: streamKeys(stream, group, dlqStream).dlq,
+    dlqMaxLen: int("DLQ_MAXLEN", DEFAULTS.dlqMaxLen),
+    consumerRetentionMs: int("CONSUMER_RETENTION_MS", DEFAULTS.consumerRetentionMs),
+    idempotencyTtlS: int("IDEMPOTENCY_TTL_S", DEFAULTS.idempotencyTtlS),
+    noAck: r.withDefault("NOACK", flag, DEFAULTS.noAck),
+    trim: r.withDefault("TRIM", trim, DEFAULTS.trim),
+    adminToken: r.optional("ADMIN_TOKEN", secret),
+    targetUrl: r.optional("TARGET_URL", httpUrl)?.trim(),
+    targetTimeoutMs: int("TARGET_TIMEOUT_MS", DEFAULTS.targetTimeoutMs),
+    retryBackoff: r.withDefault("RETRY_BACKOFF", backoff, DEFAULTS.retryBackoff),
+    maxBackoffMs: int("MAX_BACKOFF_MS", DEFAULTS.maxBackoffMs),
+    maxRequests: int("MAX_REQUESTS", DEFAULTS.maxRequests),
+    consumeCron: r.withDefault("CONSUME_CRON", cron, DEFAULTS.consumeCron),
+    sweepCron: r.withDefault("SWEEP_CRON", cron, DEFAULTS.sweepCron),
+  };
+
+  // A DLQ equal to the stream would feed dead letters back to the handler forever.
+  if (dlqStream !== undefined && dlqStream === stream) {
+    r.problems.push({
+      name: "DLQ_STREAM",
+      text: `DLQ_STREAM must differ from STREAM, got ${shown("DLQ_STREAM", env.DLQ_STREAM)}`,
+    });
+  }
+  if (r.problems.length > 0) {
+    throw new ConfigError(
+      r.problems.map((p) => p.name),
+      r.problems.map((p) => p.text).join("; "),
+    );
+  }
+  return config;
+}

@@ -1,0 +1,51 @@
+/** @module Defaults of every configuration value (DESIGN section 3); the only place they live. */
+
+/**
+ * Default values of the configuration of DESIGN section 3, plus the sweep page size.
+ * Nothing else in the code base may hard-code these: import them from here.
+ */
+export const DEFAULTS = {
+  /** COUNT of one XREADGROUP. */
+  batchSize: 50,
+  /** Most messages one invocation reads. */
+  maxMessages: 1000,
+  /** Stop reading new batches when the rest of this budget is too short for one more. */
+  timeBudgetMs: 25_000,
+  /** Handler calls in flight at once. */
+  concurrency: 10,
+  /** A pending entry idle this long may be reclaimed. */
+  minIdleMs: 60_000,
+  /** Deliveries after which a failing message is dead-lettered. */
+  maxDeliveries: 3,
+  /** Approximate cap of the dead-letter stream (`XADD ... MAXLEN ~`). */
+  dlqMaxLen: 100_000,
+  /** Idle consumers with no pending entries older than this are deleted. */
+  consumerRetentionMs: 3_600_000,
+  /** TTL of the idempotency marker; 0 turns the guard off. */
+  idempotencyTtlS: 0,
+  /** Fire-and-forget reads: nothing enters the PEL. */
+  noAck: false,
+  /** Trimming after a sweep: `none`, `acked` or `maxlen:N`. */
+  trim: "none",
+  /** Per-delivery timeout of the webhook POST. */
+  targetTimeoutMs: 10_000,
+  /** `fixed` or `exponential` reclaim schedule. */
+  retryBackoff: "exponential",
+  /** Cap of the exponential backoff. */
+  maxBackoffMs: 3_600_000,
+  /** Most Upstash HTTP requests one invocation makes (Cloudflare caps subrequests). */
+  maxRequests: 1000,
+  /** Cron expression that runs the drain. */
+  consumeCron: "* * * * *",
+  /** Cron expression that runs the sweep. */
+  sweepCron: "*/5 * * * *",
+  /** Where a newly created group starts (`$` = only new entries). */
+  groupStartId: "$",
+  /** XAUTOCLAIM / XPENDING page size per call of the sweep. */
+  sweepCount: 100,
+  /** A consumer idle this long while owning pending entries is flagged in stats. */
+  alertIdleMs: 300_000,
+} as const;
+
+/** Type of {@link DEFAULTS}. */
+export type Defaults = typeof DEFAULTS;

@@ -1,0 +1,121 @@
+/** @module Named error classes with stable codes, shared by the library and the HTTP API. */
+
+/** Options accepted by every error of this package (ES2022 `cause`). */
+export type StreamsErrorOptions = { cause?: unknown };
+
+/** Base class of every error this package throws; `code` is stable across versions. */
+export class StreamsWorkerError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: StreamsErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = "StreamsWorkerError";
+  }
+}
+
+/**
+ * The environment failed validation. `variable` names the first offending variable,
+ * `variables` all of them (the message lists every problem, separated by `; `).
+ */
+export class ConfigError extends StreamsWorkerError {
+  readonly variable: string;
+  readonly variables: readonly string[];
+
+  constructor(
+    variable: string | readonly string[],
+    message: string,
+    options?: StreamsErrorOptions,
+  ) {
+    super("CONFIG_INVALID", message, options);
+    this.name = "ConfigError";
+    this.variables = typeof variable === "string" ? [variable] : [...variable];
+    this.variable = this.variables[0] ?? "";
+  }
+}
+
+/**
+ * Thrown by a handler to dead-letter the message at once instead of waiting for
+ * MAX_DELIVERIES: retrying cannot help (bad payload, 4xx from the target).
+ */
+export class PermanentError extends StreamsWorkerError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super("PERMANENT", message, options);
+    this.name = "PermanentError";
+  }
+}
+
+/**
+ * A Redis call failed. The message names the command (never its arguments): the underlying
+ * client error may carry the endpoint URL, so it stays in `cause` and only a scrubbed
+ * summary of it reaches `message`, which ends up in logs and HTTP responses.
+ */
+export class RedisCommandError extends StreamsWorkerError {
+  readonly command: string;
+
+  /**
+   * @param command Redis command name, e.g. `XREADGROUP`
+   * @param detail what went wrong; URLs in it are replaced by `<url>`
+   */
+  constructor(command: string, detail?: string, options?: StreamsErrorOptions) {
+    const safe = detail ? scrub(detail) : "";
+    super("REDIS_ERROR", safe ? `${command} failed: ${safe}` : `${command} failed`, options);
+    this.name = "RedisCommandError";
+    this.command = command;
+  }
+
+  /** Wraps whatever a Redis call threw, keeping it as `cause`. */
+  static from(command: string, cause: unknown): RedisCommandError {
+    return new RedisCommandError(command, errorMessage(cause), { cause });
+  }
+}
+
+const MAX_DETAIL = 300;
+
+/** Fetch failures quote the request URL, and userinfo or query strings may hold secrets. */
+function scrub(detail: string): string {
+  const noUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>");
+  const noBearer = noUrls.replace(/\bBearer\s+\S+/gi, "Bearer <redacted>");
+  return noBearer.length > MAX_DETAIL ? `${noBearer.slice(0, MAX_DETAIL)}…` : noBearer;
+}
+
+/** A raw Redis reply did not have the shape its parser expects. */
+export class ReplyShapeError extends StreamsWorkerError {
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super("REPLY_SHAPE", message, options);
+    this.name = "ReplyShapeError";
+  }
+}
+
+/** A handler call outlived its allotted time. */
+export class HandlerTimeoutError extends StreamsWorkerError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, options?: StreamsErrorOptions) {
+    super("HANDLER_TIMEOUT", `handler did not settle within ${timeoutMs} ms`, options);
+    this.name = "HandlerTimeoutError";
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Message of anything thrown: handlers may throw strings, plain objects or nothing useful,
+ * and reports and dead-letter entries still need text.
+ */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) {
+    return e.message || e.name;
+  }
+  if (typeof e === "string") {
+    return e;
+  }
+  if (e === undefined || e === null) {
+    return String(e);
+  }
+  try {
+    const json = JSON.stringify(e);
+    return json ?? String(e);
+  } catch {
+    return String(e);
+  }
+}

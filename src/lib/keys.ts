@@ -1,0 +1,28 @@
+/** @module Builds every Redis key name the worker uses, in one place. */
+
+/** Key names of one stream + group pair. */
+export type StreamKeys = {
+  /** The stream itself. */
+  stream: string;
+  /** The dead-letter stream. */
+  dlq: string;
+  /** Where the sweep stores the PEL position it stopped at. */
+  sweepCursor: string;
+  /** Idempotency marker of one entry id. */
+  done(id: string): string;
+};
+
+/**
+ * Key names for a stream and group.
+ * @param stream stream key
+ * @param group consumer group name
+ * @param dlqStream dead-letter stream; defaults to `${stream}:dlq` (also when empty)
+ */
+export function streamKeys(stream: string, group: string, dlqStream?: string): StreamKeys {
+  return {
+    stream,
+    dlq: dlqStream || `${stream}:dlq`,
+    sweepCursor: `${stream}:${group}:sweep-cursor`,
+    done: (id: string) => `${stream}:${group}:done:${id}`,
+  };
+}

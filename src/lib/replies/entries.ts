@@ -1,0 +1,114 @@
+/** @module Parsers of replies that carry stream entries: XREADGROUP, XAUTOCLAIM, XCLAIM. */
+
+import { asArray, asString, fail, flatPairs } from "./shape";
+
+/** A stream entry with its field/value pairs. */
+export type StreamEntry = { id: string; fields: Record<string, string> };
+
+/**
+ * An entry as a read or claim returns it: `fields` is `null` when the entry was deleted
+ * (XDEL/XTRIM) while still pending, which XREADGROUP with an explicit id and older XCLAIM report.
+ */
+export type ReadEntry = { id: string; fields: Record<string, string> | null };
+
+/** Result of one XAUTOCLAIM call. */
+export type AutoClaimResult = {
+  /** Where the next call starts; `0-0` once the whole PEL has been scanned. */
+  cursor: string;
+  entries: ReadEntry[];
+  /** Pending ids whose entries no longer exist; Redis 7 already dropped them from the PEL. */
+  deletedIds: string[];
+};
+
+function parseFields(raw: unknown, what: string): Record<string, string> {
+  return flatPairs(raw, what, (v, key) => asString(v, `${what} value of ${JSON.stringify(key)}`));
+}
+
+function parseEntry(raw: unknown, what: string): ReadEntry {
+  const pair = asArray(raw, what);
+  if (pair.length !== 2) {
+    fail(what, "[id, fields]", raw);
+  }
+  const id = asString(pair[0], `${what} id`);
+  const fields = pair[1] === null ? null : parseFields(pair[1], `${what} fields of ${id}`);
+  return { id, fields };
+}
+
+/**
+ * Entries as every range/read/claim command returns them. A field name that repeats keeps
+ * its last value, as with object literals.
+ *
+ * Raw: `[["1795709122566-0", ["amount", "12", "currency", "EUR"]], ["1795709122567-0", null]]`
+ */
+export function parseStreamEntries(raw: unknown): ReadEntry[] {
+  return asArray(raw, "stream entries").map((entry, i) => parseEntry(entry, `entry ${i}`));
+}
+
+/**
+ * Reply of `XREADGROUP ... STREAMS s >` for one stream: its entries, `[]` when nothing is new.
+ * Only the first stream is returned: this package reads one stream per call.
+ *
+ * Raw: `null`, or `[["orders", [["1795709122566-0", ["amount", "12"]]]]]`
+ * @see https://redis.io/commands/xreadgroup
+ */
+export function parseXReadGroup(raw: unknown): ReadEntry[] {
+  if (raw === null) {
+    return [];
+  }
+  const streams = asArray(raw, "XREADGROUP reply");
+  if (streams.length === 0) {
+    return [];
+  }
+  const first = asArray(streams[0], "XREADGROUP stream");
+  if (first.length !== 2) {
+    fail("XREADGROUP stream", "[stream, entries]", streams[0]);
+  }
+  asString(first[0], "XREADGROUP stream name");
+  return parseStreamEntries(first[1]);
+}
+
+/**
+ * Reply of `XAUTOCLAIM s g c minIdle start COUNT n`. Redis 6.2 has no third element (deleted
+ * ids are then `[]`) and may report a deleted entry as a `null` entry, which carries no id
+ * and is dropped.
+ *
+ * Raw (7.x): `["1795709122570-0", [["1795709122566-0", ["amount", "12"]]], ["1795709122567-0"]]`
+ * @see https://redis.io/commands/xautoclaim
+ */
+export function parseXAutoClaim(raw: unknown): AutoClaimResult {
+  const parts = asArray(raw, "XAUTOCLAIM reply");
+  if (parts.length !== 2 && parts.length !== 3) {
+    fail("XAUTOCLAIM reply", "[cursor, entries, deletedIds?]", raw);
+  }
+  const cursor = asString(parts[0], "XAUTOCLAIM cursor");
+  const entries = asArray(parts[1], "XAUTOCLAIM entries").filter((e) => e !== null);
+  const deleted = parts.length === 3 ? asArray(parts[2], "XAUTOCLAIM deleted ids") : [];
+  return {
+    cursor,
+    entries: parseStreamEntries(entries),
+    deletedIds: deleted.map((id, i) => asString(id, `XAUTOCLAIM deleted id ${i}`)),
+  };
+}
+
+/**
+ * Reply of `XCLAIM s g c minIdle id...` (without JUSTID): the claimed entries. Redis < 7
+ * answers `null` for an id whose entry was deleted; Redis 7 leaves it out. Either way it is
+ * absent here, so callers find deleted entries as requested ids missing from the result.
+ *
+ * Raw: `[["1795709122566-0", ["amount", "12"]], null]`
+ * @see https://redis.io/commands/xclaim
+ */
+export function parseXClaim(raw: unknown): ReadEntry[] {
+  const entries = asArray(raw, "XCLAIM reply").filter((e) => e !== null);
+  return parseStreamEntries(entries);
+}
+
+/**
+ * Reply of `XCLAIM ... JUSTID`: the ids now owned by the claiming consumer.
+ *
+ * Raw: `["1795709122566-0", "1795709122567-0"]`
+ * @see https://redis.io/commands/xclaim
+ */
+export function parseXClaimJustId(raw: unknown): string[] {
+  return asArray(raw, "XCLAIM JUSTID reply").map((id, i) => asString(id, `XCLAIM id ${i}`));
+}

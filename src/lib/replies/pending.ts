@@ -1,0 +1,76 @@
+/** @module Parsers of XPENDING replies, extended and summary forms. */
+
+import { asArray, asInteger, asNullableString, asString, fail } from "./shape";
+
+/** One pending entry of the extended XPENDING form. */
+export type PendingEntry = {
+  id: string;
+  /** Consumer that owns it. */
+  consumer: string;
+  /** Milliseconds since it was last delivered or claimed. */
+  idleMs: number;
+  /** Delivery counter (XREADGROUP deliveries plus XCLAIM/XAUTOCLAIM claims). */
+  deliveries: number;
+};
+
+/** The summary XPENDING form. */
+export type PendingSummary = {
+  count: number;
+  minId: string | null;
+  maxId: string | null;
+  consumers: { name: string; pending: number }[];
+};
+
+/**
+ * Reply of `XPENDING s g [IDLE ms] start end count [consumer]`. Counters may arrive as
+ * numbers or numeric strings; both are accepted.
+ *
+ * Raw: `[["1795709122566-0", "c1", 61234, 2], ...]`
+ * @see https://redis.io/commands/xpending
+ */
+export function parseXPendingExtended(raw: unknown): PendingEntry[] {
+  return asArray(raw, "XPENDING reply").map((row, i) => {
+    const what = `XPENDING row ${i}`;
+    const cells = asArray(row, what);
+    if (cells.length !== 4) {
+      fail(what, "[id, consumer, idleMs, deliveries]", row);
+    }
+    return {
+      id: asString(cells[0], `${what} id`),
+      consumer: asString(cells[1], `${what} consumer`),
+      idleMs: asInteger(cells[2], `${what} idle`),
+      deliveries: asInteger(cells[3], `${what} deliveries`),
+    };
+  });
+}
+
+/**
+ * Reply of `XPENDING s g` (summary). An empty PEL answers `[0, null, null, null]`; the
+ * per-consumer counts are strings in RESP2.
+ *
+ * Raw: `[1, "1795709122566-0", "1795709122566-0", [["c", "1"]]]`
+ * @see https://redis.io/commands/xpending
+ */
+export function parseXPendingSummary(raw: unknown): PendingSummary {
+  const parts = asArray(raw, "XPENDING summary");
+  if (parts.length !== 4) {
+    fail("XPENDING summary", "[count, minId, maxId, consumers]", raw);
+  }
+  const consumers = parts[3] === null ? [] : asArray(parts[3], "XPENDING summary consumers");
+  return {
+    count: asInteger(parts[0], "XPENDING summary count"),
+    minId: asNullableString(parts[1], "XPENDING summary min id"),
+    maxId: asNullableString(parts[2], "XPENDING summary max id"),
+    consumers: consumers.map((row, i) => {
+      const what = `XPENDING summary consumer ${i}`;
+      const cells = asArray(row, what);
+      if (cells.length !== 2) {
+        fail(what, "[name, pending]", row);
+      }
+      return {
+        name: asString(cells[0], `${what} name`),
+        pending: asInteger(cells[1], `${what} pending`),
+      };
+    }),
+  };
+}

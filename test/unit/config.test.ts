@@ -1,0 +1,281 @@
+import { describe, expect, it } from "vitest";
+import { CONFIG_VARIABLES, parseConfig } from "../../src/lib/config";
+import { DEFAULTS } from "../../src/lib/defaults";
+import { ConfigError } from "../../src/lib/errors";
+
+const BASE = {
+  UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079",
+  UPSTASH_REDIS_REST_TOKEN: "s3cret-token",
+  STREAM: "orders:payments",
+  GROUP: "payment-processors",
+};
+
+function configError(env: Record<string, unknown>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      return e;
+    }
+    throw e;
+  }
+  throw new Error("expected parseConfig to throw");
+}
+
+describe("parseConfig", () => {
+  it("applies every default when only the required variables are set", () => {
+    expect(parseConfig(BASE)).toEqual({
+      url: "http://127.0.0.1:8079",
+      token: "s3cret-token",
+      stream: "orders:payments",
+      group: "payment-processors",
+      groupStartId: DEFAULTS.groupStartId,
+      batchSize: DEFAULTS.batchSize,
+      maxMessages: DEFAULTS.maxMessages,
+      timeBudgetMs: DEFAULTS.timeBudgetMs,
+      concurrency: DEFAULTS.concurrency,
+      minIdleMs: DEFAULTS.minIdleMs,
+      maxDeliveries: DEFAULTS.maxDeliveries,
+      dlqStream: "orders:payments:dlq",
+      dlqMaxLen: DEFAULTS.dlqMaxLen,
+      consumerRetentionMs: DEFAULTS.consumerRetentionMs,
+      idempotencyTtlS: DEFAULTS.idempotencyTtlS,
+      noAck: DEFAULTS.noAck,
+      trim: { kind: "none" },
+      adminToken: undefined,
+      targetUrl: undefined,
+      targetTimeoutMs: DEFAULTS.targetTimeoutMs,
+      retryBackoff: DEFAULTS.retryBackoff,
+      maxBackoffMs: DEFAULTS.maxBackoffMs,
+      maxRequests: DEFAULTS.maxRequests,
+      consumeCron: DEFAULTS.consumeCron,
+      sweepCron: DEFAULTS.sweepCron,
+    });
+  });
+
+  it("treats empty strings of optional variables as unset", () => {
+    const config = parseConfig({ ...BASE, BATCH_SIZE: "", ADMIN_TOKEN: "", DLQ_STREAM: "" });
+    expect(config.batchSize).toBe(50);
+    expect(config.adminToken).toBeUndefined();
+    expect(config.dlqStream).toBe("orders:payments:dlq");
+  });
+
+  it("reads numbers given as strings or as TOML numbers", () => {
+    const config = parseConfig({ ...BASE, BATCH_SIZE: "200", MAX_MESSAGES: 5000 });
+    expect(config.batchSize).toBe(200);
+    expect(config.maxMessages).toBe(5000);
+  });
+
+  it("keeps a numeric-looking STREAM and GROUP as strings", () => {
+    const config = parseConfig({ ...BASE, STREAM: "123", GROUP: 456 });
+    expect(config.stream).toBe("123");
+    expect(config.group).toBe("456");
+    expect(config.dlqStream).toBe("123:dlq");
+  });
+
+  it("allows spaces and unicode in STREAM", () => {
+    expect(parseConfig({ ...BASE, STREAM: "commandes été" }).stream).toBe("commandes été");
+  });
+
+  it("reads every optional variable when set", () => {
+    const config = parseConfig({
+      ...BASE,
+      ADMIN_TOKEN: "admin",
+      TARGET_URL: "https://example.com/hook",
+      DLQ_STREAM: "dead",
+      GROUP_START_ID: "0",
+      RETRY_BACKOFF: "fixed",
+      IDEMPOTENCY_TTL_S: "86400",
+    });
+    expect(config).toMatchObject({
+      adminToken: "admin",
+      targetUrl: "https://example.com/hook",
+      dlqStream: "dead",
+      groupStartId: "0",
+      retryBackoff: "fixed",
+      idempotencyTtlS: 86400,
+    });
+  });
+
+  it("accepts a stream id as GROUP_START_ID", () => {
+    expect(parseConfig({ ...BASE, GROUP_START_ID: "1795709122566-0" }).groupStartId).toBe(
+      "1795709122566-0",
+    );
+  });
+
+  it.each([
+    ["true", true],
+    ["false", false],
+    ["1", true],
+    ["0", false],
+    [true, true],
+    [false, false],
+  ])("reads NOACK=%s as %s", (value, expected) => {
+    expect(parseConfig({ ...BASE, NOACK: value }).noAck).toBe(expected);
+  });
+
+  it.each([
+    ["none", { kind: "none" }],
+    ["acked", { kind: "acked" }],
+    ["maxlen:5000", { kind: "maxlen", maxLen: 5000 }],
+  ])("reads TRIM=%s", (value, expected) => {
+    expect(parseConfig({ ...BASE, TRIM: value }).trim).toEqual(expected);
+  });
+
+  it.each(["maxlen:0", "maxlen:", "maxlen:-3", "maxlen:1.5", "all"])("rejects TRIM=%s", (value) => {
+    expect(configError({ ...BASE, TRIM: value }).message).toMatch(/^TRIM must be .*maxlen:N/);
+  });
+
+  it("names the variable, the value and the range of a non-numeric integer", () => {
+    expect(configError({ ...BASE, BATCH_SIZE: "abc" }).message).toBe(
+      'BATCH_SIZE must be an integer between 1 and 10000, got "abc"',
+    );
+  });
+
+  it("rejects an integer out of range", () => {
+    const error = configError({ ...BASE, CONCURRENCY: 0 });
+    expect(error.variable).toBe("CONCURRENCY");
+    expect(error.message).toBe("CONCURRENCY must be an integer between 1 and 1000, got 0");
+  });
+
+  it("rejects a fractional number", () => {
+    expect(configError({ ...BASE, MIN_IDLE_MS: "1.5" }).message).toContain("MIN_IDLE_MS must be");
+  });
+
+  it("rejects MAX_REQUESTS below 2", () => {
+    expect(configError({ ...BASE, MAX_REQUESTS: "1" }).variable).toBe("MAX_REQUESTS");
+  });
+
+  it("says a missing required variable is required", () => {
+    const { STREAM: _omitted, ...env } = BASE;
+    const error = configError(env);
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.variable).toBe("STREAM");
+    expect(error.message).toMatch(/^STREAM is required/);
+  });
+
+  it("rejects a STREAM with control characters", () => {
+    expect(configError({ ...BASE, STREAM: "a\nb" }).message).toBe(
+      'STREAM must be a non-empty string of at most 256 characters without control characters, got "a\\nb"',
+    );
+  });
+
+  it("rejects a GROUP longer than 256 characters", () => {
+    expect(configError({ ...BASE, GROUP: "g".repeat(257) }).variable).toBe("GROUP");
+  });
+
+  it("rejects a URL that is not http(s)", () => {
+    expect(configError({ ...BASE, UPSTASH_REDIS_REST_URL: "redis://localhost:6379" }).message).toBe(
+      'UPSTASH_REDIS_REST_URL must be an http(s) URL, got "redis://localhost:6379"',
+    );
+  });
+
+  it("rejects a TARGET_URL that is not a URL", () => {
+    expect(configError({ ...BASE, TARGET_URL: "example.com" }).variable).toBe("TARGET_URL");
+  });
+
+  it("rejects an unknown RETRY_BACKOFF", () => {
+    expect(configError({ ...BASE, RETRY_BACKOFF: "linear" }).message).toBe(
+      'RETRY_BACKOFF must be "fixed" or "exponential", got "linear"',
+    );
+  });
+
+  it("rejects an unknown NOACK", () => {
+    expect(configError({ ...BASE, NOACK: "yes" }).variable).toBe("NOACK");
+  });
+
+  it("rejects a GROUP_START_ID that is not $, 0 or an id", () => {
+    expect(configError({ ...BASE, GROUP_START_ID: ">" }).variable).toBe("GROUP_START_ID");
+  });
+
+  it("rejects a DLQ_STREAM equal to STREAM", () => {
+    expect(configError({ ...BASE, DLQ_STREAM: "orders:payments" }).message).toBe(
+      'DLQ_STREAM must differ from STREAM, got "orders:payments"',
+    );
+  });
+
+  it("rejects a cron expression without 5 fields", () => {
+    expect(configError({ ...BASE, SWEEP_CRON: "*/5 * *" }).variable).toBe("SWEEP_CRON");
+  });
+
+  it("never echoes UPSTASH_REDIS_REST_TOKEN", () => {
+    const error = configError({ ...BASE, UPSTASH_REDIS_REST_TOKEN: true });
+    expect(error.message).toBe(
+      "UPSTASH_REDIS_REST_TOKEN must be a non-empty string, got <redacted>",
+    );
+  });
+
+  it("never echoes ADMIN_TOKEN", () => {
+    const error = configError({ ...BASE, ADMIN_TOKEN: { secret: "hunter2" } });
+    expect(error.message).toContain("<redacted>");
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("lists every problem in one message, separated by semicolons", () => {
+    const error = configError({
+      UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079",
+      UPSTASH_REDIS_REST_TOKEN: "t",
+      GROUP: "g",
+      BATCH_SIZE: "x",
+      TRIM: "sometimes",
+    });
+    expect(error.variables).toEqual(["STREAM", "BATCH_SIZE", "TRIM"]);
+    expect(error.message.split("; ")).toHaveLength(3);
+    expect(error.message).toMatch(/^STREAM is required.*; BATCH_SIZE must be .*; TRIM must be/);
+  });
+});
+
+describe("CONFIG_VARIABLES", () => {
+  it("documents every variable of the contract once", () => {
+    expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
+      "UPSTASH_REDIS_REST_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "STREAM",
+      "GROUP",
+      "GROUP_START_ID",
+      "BATCH_SIZE",
+      "MAX_MESSAGES",
+      "TIME_BUDGET_MS",
+      "CONCURRENCY",
+      "MIN_IDLE_MS",
+      "MAX_DELIVERIES",
+      "DLQ_STREAM",
+      "DLQ_MAXLEN",
+      "CONSUMER_RETENTION_MS",
+      "IDEMPOTENCY_TTL_S",
+      "NOACK",
+      "TRIM",
+      "ADMIN_TOKEN",
+      "TARGET_URL",
+      "TARGET_TIMEOUT_MS",
+      "RETRY_BACKOFF",
+      "MAX_BACKOFF_MS",
+      "MAX_REQUESTS",
+      "CONSUME_CRON",
+      "SWEEP_CRON",
+    ]);
+  });
+
+  it("shows defaults taken from DEFAULTS", () => {
+    const byName = new Map(CONFIG_VARIABLES.map((v) => [v.name, v.default]));
+    expect(byName.get("BATCH_SIZE")).toBe("50");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text users see
+    expect(byName.get("DLQ_STREAM")).toBe("`${STREAM}:dlq`");
+    expect(byName.get("STREAM")).toBe("required");
+    expect(byName.get("ADMIN_TOKEN")).toBe("unset");
+    expect(byName.get("SWEEP_CRON")).toBe("`*/5 * * * *`");
+  });
+});
+
+describe("credentials in URLs", () => {
+  it("never echoes the userinfo of a bad URL", () => {
+    expect(() =>
+      parseConfig({
+        UPSTASH_REDIS_REST_URL: "ftp://user:hunter2@example.com",
+        UPSTASH_REDIS_REST_TOKEN: "t",
+        STREAM: "s",
+        GROUP: "g",
+      }),
+    ).toThrow(/^(?!.*hunter2).*UPSTASH_REDIS_REST_URL/);
+  });
+});
