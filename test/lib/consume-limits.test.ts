@@ -1,0 +1,179 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { type Bridge, startBridge } from "../../dev/bridge/server";
+import { type ConsumeOptions, consumeBatch } from "../../src/lib/consume";
+import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { fill, pendingCount, sleep } from "./drain-fixture";
+
+let d: Direct;
+let ks: Keyspace;
+let stream: string;
+let bridge: Bridge;
+
+beforeAll(async () => {
+  d = await direct();
+  // A bridge of this file's own: its request counter and fault knob are not shared.
+  bridge = await startBridge({ redisUrl: inject("redisUrl"), token: "t", port: 0, log: () => {} });
+});
+afterAll(async () => {
+  await bridge.close();
+  await d.quit();
+});
+beforeEach(() => {
+  ks = keyspace(d, "drain-limits");
+  stream = ks.key("orders");
+  bridge.knobs.faultRate = 0;
+});
+afterEach(async () => {
+  await ks.cleanup();
+});
+
+const redis = () => upstash({ url: bridge.url, token: "t" });
+
+function drain(overrides: Partial<ConsumeOptions> = {}) {
+  return consumeBatch({
+    redis: redis(),
+    stream,
+    group: "g",
+    consumer: "c1",
+    handler: async () => {},
+    ...overrides,
+  });
+}
+
+describe("request count", () => {
+  it.each([
+    [100, 10],
+    [1000, 50],
+  ])("drains %i messages in batches of %i with ceil(N/B)+1 requests", async (n, b) => {
+    await fill(d, stream, n);
+    const before = bridge.stats().requests;
+    const report = await drain({ batchSize: b, maxMessages: n + 1 });
+    const used = bridge.stats().requests - before;
+    expect(report).toMatchObject({ read: n, acked: n, stoppedBy: "empty" });
+    expect(used).toBe(Math.ceil(n / b) + 1);
+    expect(report.requests).toBe(used);
+  });
+
+  it("never makes more requests than maxRequests", async () => {
+    await fill(d, stream, 100);
+    const before = bridge.stats().requests;
+    const report = await drain({ batchSize: 5, maxRequests: 6 });
+    expect(report.stoppedBy).toBe("requests");
+    expect(bridge.stats().requests - before).toBeLessThanOrEqual(6);
+    expect(report.acked).toBe(report.read);
+  });
+});
+
+describe("time budget", () => {
+  it("stops before a batch that would not fit in what is left of the budget", async () => {
+    await fill(d, stream, 50);
+    const report = await drain({
+      batchSize: 5,
+      concurrency: 5,
+      timeBudgetMs: 250,
+      handler: () => sleep(60),
+    });
+    expect(report.stoppedBy).toBe("budget");
+    expect(report.read).toBeLessThan(50);
+    expect(report.acked).toBe(report.read);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+});
+
+describe("abort", () => {
+  it("leaves unread messages unread and acks what finished", async () => {
+    await fill(d, stream, 50);
+    const controller = new AbortController();
+    const report = await drain({
+      batchSize: 10,
+      signal: controller.signal,
+      handler: () => controller.abort(),
+    });
+    expect(report).toMatchObject({ stoppedBy: "aborted", read: 10, acked: 10 });
+    expect(await pendingCount(d, stream)).toBe(0);
+    const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
+    const entriesRead = groups[0]?.[9];
+    expect(entriesRead).toBe(10);
+  });
+});
+
+describe("lease", () => {
+  it("keeps a slow handler's message from being claimed by a concurrent sweep", async () => {
+    const [id] = await fill(d, stream, 1);
+    let claimedByOther = false;
+    let stop = false;
+    const sweeper = (async () => {
+      while (!stop) {
+        const [, claimed] = (await d.sendCommand([
+          "XAUTOCLAIM",
+          stream,
+          "g",
+          "other",
+          "150",
+          "0-0",
+        ])) as [string, unknown[]];
+        claimedByOther ||= claimed.length > 0;
+        await sleep(20);
+      }
+    })();
+    const report = await drain({ minIdleMs: 150, handler: () => sleep(700) });
+    stop = true;
+    await sweeper;
+    expect(claimedByOther).toBe(false);
+    expect(report.acked).toBe(1);
+    expect(id).toBeDefined();
+  });
+
+  it("lets the sweep claim a message whose handler outlives MIN_IDLE_MS without a lease", async () => {
+    await fill(d, stream, 1);
+    const report = drain({ minIdleMs: 150, leaseMs: 60_000, handler: () => sleep(400) });
+    await sleep(300);
+    const [, claimed] = (await d.sendCommand([
+      "XAUTOCLAIM",
+      stream,
+      "g",
+      "other",
+      "150",
+      "0-0",
+    ])) as [string, unknown[]];
+    await report;
+    expect(claimed).toHaveLength(1);
+  });
+});
+
+describe("failures of Redis", () => {
+  it("leaves handled messages pending for the sweep when the ack cannot be sent", async () => {
+    await fill(d, stream, 5);
+    const report = await drain({
+      handler: () => {
+        bridge.knobs.faultRate = 1;
+      },
+    });
+    bridge.knobs.faultRate = 0;
+    expect(report.stoppedBy).toBe("error");
+    expect(report.error?.message).toMatch(/injected fault/);
+    expect(report.acked).toBe(0);
+    expect(await pendingCount(d, stream)).toBe(5);
+  });
+
+  it("reports a stream key of the wrong type instead of throwing", async () => {
+    await d.set(stream, "not a stream");
+    const report = await drain();
+    expect(report.stoppedBy).toBe("error");
+    expect(report.error).toMatchObject({ code: "REDIS_ERROR" });
+    expect(report.error?.message).toMatch(/WRONGTYPE|XREADGROUP/);
+  });
+});
+
+describe("options", () => {
+  it.each([
+    [{ batchSize: 0 }, /batchSize must be an integer between 1 and 10000, got 0/],
+    [{ concurrency: 2.5 }, /concurrency must be an integer between 1 and 1000, got 2.5/],
+    [{ maxRequests: 2 }, /maxRequests must be an integer between 3 and 100000, got 2/],
+    [{ stream: "" }, /stream must be a non-empty string/],
+  ])("refuses %o with a message naming the option, and reads nothing", async (bad, message) => {
+    await fill(d, stream, 1);
+    await expect(drain(bad as Partial<ConsumeOptions>)).rejects.toThrow(message);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+});

@@ -1,0 +1,232 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type ConsumeOptions, consumeBatch } from "../../src/lib/consume";
+import { PermanentError } from "../../src/lib/errors";
+import type { StreamMessage } from "../../src/lib/message";
+import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { add, fill, pendingCount, sleep } from "./drain-fixture";
+
+let d: Direct;
+let ks: Keyspace;
+let stream: string;
+const redis = upstash();
+
+beforeAll(async () => {
+  d = await direct();
+});
+afterAll(async () => {
+  await d.quit();
+});
+beforeEach(() => {
+  ks = keyspace(d, "drain");
+  stream = ks.key("orders");
+});
+afterEach(async () => {
+  await ks.cleanup();
+});
+
+function drain(overrides: Partial<ConsumeOptions> = {}) {
+  return consumeBatch({
+    redis,
+    stream,
+    group: "g",
+    consumer: "c1",
+    handler: async () => {},
+    ...overrides,
+  });
+}
+
+describe("reading", () => {
+  it("reads only messages added after the group was created", async () => {
+    await add(d, stream, 3);
+    await fill(d, stream, 2);
+    const seen: string[] = [];
+    await drain({ handler: (m) => void seen.push(m.fields.n ?? "") });
+    expect(seen.sort()).toEqual(["0", "1"]);
+  });
+
+  it("hands each message to the handler with its fields, names and delivery count", async () => {
+    const [id] = await fill(d, stream, 1);
+    const seen: StreamMessage[] = [];
+    await drain({ handler: (m) => void seen.push(m) });
+    expect(seen).toEqual([
+      { id, stream, group: "g", consumer: "c1", fields: { n: "0" }, deliveries: 1 },
+    ]);
+  });
+
+  it("gives two consumers of one group disjoint messages", async () => {
+    await fill(d, stream, 40);
+    const a: string[] = [];
+    const b: string[] = [];
+    await Promise.all([
+      drain({ consumer: "a", batchSize: 5, handler: (m) => void a.push(m.id) }),
+      drain({ consumer: "b", batchSize: 5, handler: (m) => void b.push(m.id) }),
+    ]);
+    expect(a.filter((id) => b.includes(id))).toEqual([]);
+    expect(a.length + b.length).toBe(40);
+  });
+
+  it("lets a second group see every message again", async () => {
+    await fill(d, stream, 5);
+    await d.sendCommand(["XGROUP", "CREATE", stream, "g2", "0"]);
+    const first = await drain();
+    const second = await drain({ group: "g2" });
+    expect([first.read, second.read]).toEqual([5, 5]);
+  });
+
+  it("creates a stream and group that do not exist yet", async () => {
+    const report = await drain();
+    expect(report).toMatchObject({ read: 0, stoppedBy: "empty" });
+    expect(report.error).toBeUndefined();
+    const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
+    expect(groups[0]?.[1]).toBe("g");
+  });
+
+  it("creates a missing group at GROUP_START_ID, so 0 replays the existing history", async () => {
+    await add(d, stream, 3);
+    const report = await drain({ groupStartId: "0" });
+    expect(report).toMatchObject({ read: 3, acked: 3 });
+  });
+
+  it("bounds one read by batchSize and the whole drain by maxMessages", async () => {
+    await fill(d, stream, 30);
+    const report = await drain({ batchSize: 4, maxMessages: 10 });
+    expect(report).toMatchObject({ read: 10, batches: 3, stoppedBy: "max", acked: 10 });
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+});
+
+describe("acknowledging", () => {
+  it("acks a message whose handler resolved", async () => {
+    await fill(d, stream, 3);
+    const report = await drain();
+    expect(report).toMatchObject({ read: 3, acked: 3, failed: 0 });
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("leaves a failed message in this consumer's pending list with its fields intact", async () => {
+    const [ok, bad] = await fill(d, stream, 2);
+    const report = await drain({
+      handler: (m) => {
+        if (m.id === bad) {
+          throw new Error("downstream 503");
+        }
+      },
+    });
+    expect(report).toMatchObject({ acked: 1, failed: 1 });
+    const pel = (await d.sendCommand(["XPENDING", stream, "g", "-", "+", "10"])) as unknown[][];
+    expect(pel.map((r) => [r[0], r[1]])).toEqual([[bad, "c1"]]);
+    const own = await d.sendCommand(["XREADGROUP", "GROUP", "g", "c1", "STREAMS", stream, "0"]);
+    expect(own).toEqual([[stream, [[bad, ["n", "1"]]]]]);
+    expect(ok).toBeDefined();
+  });
+
+  it("dead-letters a PermanentError at once with the contract's fields", async () => {
+    const [id] = await fill(d, stream, 1);
+    const report = await drain({
+      handler: () => {
+        throw new PermanentError("amount must be positive");
+      },
+    });
+    expect(report).toMatchObject({ deadLettered: 1, failed: 0, acked: 0 });
+    const [[, flat]] = (await d.sendCommand(["XRANGE", `${stream}:dlq`, "-", "+"])) as [
+      [string, string[]],
+    ];
+    const f = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+    expect(f).toMatchObject({
+      original_id: id,
+      original_stream: stream,
+      group: "g",
+      last_consumer: "c1",
+      deliveries: "1",
+      reason: "permanent_error",
+      error: "amount must be positive",
+      payload: '{"n":"0"}',
+    });
+    expect(Number(f.dead_at)).toBeGreaterThan(0);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("does not let one slow message hold back the acks of its batch", async () => {
+    const [slow] = await fill(d, stream, 10);
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let pendingWhileSlow = -1;
+    const running = drain({
+      handler: async (m) => {
+        if (m.id === slow) {
+          await gate;
+        }
+      },
+    });
+    for (let i = 0; i < 100 && pendingWhileSlow !== 1; i++) {
+      await sleep(10);
+      pendingWhileSlow = await pendingCount(d, stream);
+    }
+    release();
+    const report = await running;
+    expect(pendingWhileSlow).toBe(1);
+    expect(report.acked).toBe(10);
+  });
+
+  it("skips and acks a message already marked done by the idempotency guard", async () => {
+    await fill(d, stream, 3);
+    const calls: string[] = [];
+    await drain({ idempotencyTtlS: 60, handler: (m) => void calls.push(m.id) });
+    await d.sendCommand(["XGROUP", "SETID", stream, "g", "0"]);
+    const again = await drain({ idempotencyTtlS: 60, handler: (m) => void calls.push(m.id) });
+    expect(again).toMatchObject({ read: 3, skipped: 3, acked: 3 });
+    expect(calls).toHaveLength(3);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("runs a message again after a failure even with the idempotency guard on", async () => {
+    await fill(d, stream, 1);
+    let calls = 0;
+    const flaky = async () => {
+      calls++;
+      if (calls === 1) {
+        throw new Error("first try fails");
+      }
+    };
+    await drain({ idempotencyTtlS: 60, handler: flaky });
+    await d.sendCommand(["XGROUP", "SETID", stream, "g", "0"]);
+    const again = await drain({ idempotencyTtlS: 60, handler: flaky });
+    expect(again).toMatchObject({ skipped: 0, acked: 1 });
+    expect(calls).toBe(2);
+  });
+
+  it("leaves nothing pending and acks nothing in NOACK mode", async () => {
+    await fill(d, stream, 4);
+    const report = await drain({
+      noAck: true,
+      handler: () => {
+        throw new Error("lost by design");
+      },
+    });
+    expect(report).toMatchObject({ read: 4, failed: 4 });
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+});
+
+describe("concurrency", () => {
+  it("never runs more handlers at once than concurrency", async () => {
+    await fill(d, stream, 60);
+    let now = 0;
+    let peak = 0;
+    const report = await drain({
+      batchSize: 20,
+      concurrency: 4,
+      handler: async () => {
+        now++;
+        peak = Math.max(peak, now);
+        await sleep(2);
+        now--;
+      },
+    });
+    expect(peak).toBe(4);
+    expect(report.peakConcurrency).toBe(4);
+    expect(report.acked).toBe(60);
+  });
+});
