@@ -1,5 +1,6 @@
 /** @module Public API of the library: the runtime-agnostic core of redis-streams-worker. */
 
+export { Limiter } from "./concurrency";
 export {
   CONFIG_RANGES,
   CONFIG_VARIABLES,
@@ -10,12 +11,28 @@ export {
   type TrimPolicy,
 } from "./config";
 export {
+  type ConsumeOptions,
+  type ConsumeRedis,
+  consumeBatch,
+  type DrainEvent,
+  type DrainReport,
+} from "./consume";
+export {
   cronConsumerName,
   httpConsumerName,
   isValidConsumerName,
   MAX_CONSUMER_NAME_LENGTH,
   randomSuffix,
 } from "./consumer-name";
+export {
+  type DeadLetter,
+  type DeadLetterInput,
+  type DeadLetterReason,
+  listDeadLetters,
+  moveToDeadLetter,
+  type RedriveReport,
+  redrive,
+} from "./dead-letter";
 export { DEFAULTS, type Defaults } from "./defaults";
 export {
   ConfigError,
@@ -27,5 +44,7 @@ export {
   type StreamsErrorOptions,
   StreamsWorkerError,
 } from "./errors";
+export { ensureGroup, forgetGroup, isNoGroupError } from "./group";
 export { type StreamKeys, streamKeys } from "./keys";
+export type { HandlerContext, MessageHandler, StreamMessage } from "./message";
 export * from "./replies/index";
