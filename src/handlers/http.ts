@@ -1,11 +1,16 @@
-/** @module The HTTP API (hono): thin routes that parse, call the library and answer JSON. */
+/** @module The HTTP API (hono): `/health`, the admin routes, JSON errors, 404 and 405. */
 import { Hono } from "hono";
+import { admin } from "./admin";
+import { audit } from "./audit";
 import { redisFor } from "./client";
+import type { Env } from "./env";
+import { toErrorAnswer } from "./http-errors";
 
-export type Env = Record<string, unknown>;
+export type { Env } from "./env";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+/** Liveness for uptime checks: no auth, no config beyond the Redis endpoint. */
 app.get("/health", async (c) => {
   const url = c.env.UPSTASH_REDIS_REST_URL;
   const token = c.env.UPSTASH_REDIS_REST_TOKEN;
@@ -23,6 +28,40 @@ app.get("/health", async (c) => {
   }
 });
 
-app.notFound((c) =>
-  c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404),
-);
+app.route("/", admin);
+
+app.onError((err, c) => {
+  const { status, code, message, headers } = toErrorAnswer(err);
+  audit("http_error", { method: c.req.method, path: c.req.path, status, code });
+  if (status >= 500 && code === "INTERNAL") {
+    // Only the name: an unknown error's text may quote URLs or values.
+    console.error(JSON.stringify({ event: "http_internal_error", name: (err as Error)?.name }));
+  }
+  return c.json({ error: { code, message } }, status, headers);
+});
+
+/**
+ * 405 when the path exists under another method, else 404. Reads the registered routes, so
+ * routes added later get their 405 without touching this.
+ */
+app.notFound((c) => {
+  const { path, method } = c.req;
+  const allowed = [
+    ...new Set(
+      app.routes.filter((r) => r.path === path && r.method !== "ALL").map((r) => r.method),
+    ),
+  ];
+  if (allowed.length > 0) {
+    return c.json(
+      {
+        error: {
+          code: "METHOD_NOT_ALLOWED",
+          message: `${method} ${path}: use ${allowed.join(", ")}`,
+        },
+      },
+      405,
+      { allow: allowed.join(", ") },
+    );
+  }
+  return c.json({ error: { code: "NOT_FOUND", message: `no route ${method} ${path}` } }, 404);
+});

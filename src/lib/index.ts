@@ -44,7 +44,21 @@ export {
   type StreamsErrorOptions,
   StreamsWorkerError,
 } from "./errors";
+export {
+  classifyStatus,
+  type DeliveryOutcome,
+  describeTarget,
+  targetRequest,
+} from "./forward-policy";
 export { ensureGroup, forgetGroup, isNoGroupError } from "./group";
+export { GroupNotFoundError, type ResetOptions, type ResetReport, resetGroup } from "./group-reset";
 export { type StreamKeys, streamKeys } from "./keys";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./message";
 export * from "./replies/index";
+export {
+  type ConsumerStats,
+  type GroupStats,
+  getStats,
+  type StatsOptions,
+  type StatsSnapshot,
+} from "./stats";

@@ -1,0 +1,117 @@
+/** @module The ready-made message handler (DESIGN 4a): POST each message to TARGET_URL. */
+import { DEFAULTS } from "../lib/defaults";
+import { errorMessage, PermanentError, StreamsWorkerError } from "../lib/errors";
+import { classifyStatus, describeTarget, targetRequest } from "../lib/forward-policy";
+import type { HandlerContext, MessageHandler, StreamMessage } from "../lib/message";
+
+export type ForwarderOptions = {
+  /** Where each message is POSTed. */
+  targetUrl: string;
+  /** Per-delivery timeout, body included. @default 10000 (DEFAULTS.targetTimeoutMs) */
+  timeoutMs?: number;
+  /** The fetch to use; tests and custom Workers may pass their own. @default globalThis.fetch */
+  fetch?: typeof fetch;
+};
+
+/**
+ * A delivery that may succeed later: 408, 429, 5xx, a timeout or a network error. The
+ * message stays pending and the sweep retries it. `status` is `null` when no answer came.
+ */
+export class DeliveryError extends StreamsWorkerError {
+  readonly status: number | null;
+
+  constructor(status: number | null, message: string, options?: { cause?: unknown }) {
+    super("DELIVERY_FAILED", message, options);
+    this.name = "DeliveryError";
+    this.status = status;
+  }
+}
+
+/** A {@link MessageHandler} that always returns a promise. */
+export type AsyncMessageHandler = (message: StreamMessage, ctx: HandlerContext) => Promise<void>;
+
+/** Enough of the target's answer to tell why it refused, not so much it floods the DLQ. */
+const BODY_PREVIEW = 200;
+
+/**
+ * Builds the webhook handler: `POST targetUrl` with JSON `{ id, stream, group, deliveries,
+ * fields }` and the headers `Idempotency-Key: <stream>:<id>` (the same on every retry, so the
+ * target can drop duplicates) and `X-Stream-Deliveries: <n>`; userinfo in the URL becomes
+ * `Authorization: Basic`. Redirects are not followed.
+ * Errors name the target by origin and path only: its userinfo and query stay out of logs.
+ * @throws DeliveryError on 408, 429, 5xx, timeout or network error (stays pending)
+ * @throws PermanentError on any other non-2xx status (dead-lettered at once)
+ * @see classifyStatus
+ */
+export function createForwarder(options: ForwarderOptions): AsyncMessageHandler {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.targetTimeoutMs;
+  const target = describeTarget(options.targetUrl);
+  const request = targetRequest(options.targetUrl);
+
+  return async (message: StreamMessage, ctx: HandlerContext): Promise<void> => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([timeout, ctx.signal]);
+    const failed = (cause: unknown): DeliveryError => {
+      const why = timeout.aborted
+        ? `timed out after ${timeoutMs} ms`
+        : ctx.signal.aborted
+          ? "aborted: the invocation is ending"
+          : `failed: ${withoutUrls(networkReason(cause))}`;
+      return new DeliveryError(null, `POST ${target} ${why}`, { cause });
+    };
+
+    let response: Response;
+    try {
+      response = await doFetch(request.url, {
+        method: "POST",
+        headers: {
+          ...(request.authorization ? { authorization: request.authorization } : {}),
+          "content-type": "application/json",
+          "idempotency-key": `${message.stream}:${message.id}`,
+          "x-stream-deliveries": String(message.deliveries),
+        },
+        body: JSON.stringify({
+          id: message.id,
+          stream: message.stream,
+          group: message.group,
+          deliveries: message.deliveries,
+          fields: message.fields,
+        }),
+        redirect: "manual",
+        signal,
+      });
+    } catch (e) {
+      throw failed(e);
+    }
+
+    const outcome = classifyStatus(response.status);
+    if (outcome === "success") {
+      // An unread body keeps the connection busy until the invocation ends.
+      await response.body?.cancel();
+      return;
+    }
+    let detail: string;
+    try {
+      detail = (await response.text()).slice(0, BODY_PREVIEW).trim();
+    } catch (e) {
+      throw failed(e);
+    }
+    const text = `POST ${target} answered ${response.status}${detail ? `: ${detail}` : ""}`;
+    if (outcome === "permanent") {
+      throw new PermanentError(text);
+    }
+    throw new DeliveryError(response.status, text);
+  };
+}
+
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED ...) is in its cause. */
+function networkReason(e: unknown): string {
+  const inner = e instanceof Error && e.cause !== undefined ? `: ${errorMessage(e.cause)}` : "";
+  return `${errorMessage(e)}${inner}`;
+}
+
+/** Network errors may quote the request URL, query string included. */
+function withoutUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>");
+}

@@ -1,0 +1,104 @@
+/** @module Query-string parameters of the HTTP API: parsed strictly, 400 naming the parameter. */
+import { CONFIG_RANGES } from "../lib/config-variables";
+import { StreamsWorkerError } from "../lib/errors";
+import { isStreamId } from "../lib/replies/index";
+
+/** A query parameter was missing or out of range; the HTTP API answers 400. */
+export class QueryError extends StreamsWorkerError {
+  readonly parameter: string;
+
+  /**
+   * @param parameter its name, e.g. `count`
+   * @param message says the name, what was expected and what came
+   */
+  constructor(parameter: string, message: string) {
+    super("INVALID_QUERY", message);
+    this.name = "QueryError";
+    this.parameter = parameter;
+  }
+}
+
+/** Most entries one `GET /dlq` or `POST /dlq/redrive` call handles. */
+export const MAX_COUNT = 1000;
+/** Longest time budget a drain may ask for: the TIME_BUDGET_MS range. */
+export const MAX_BUDGET_MS = CONFIG_RANGES.TIME_BUDGET_MS[1];
+
+const SHOWN_MAX = 40;
+const DIGITS = /^\d+$/;
+const BOOLEANS = new Map([
+  ["true", true],
+  ["false", false],
+  ["1", true],
+  ["0", false],
+]);
+const STREAM_ID = 'a stream id like "1700000000000-0"';
+
+function shown(value: string): string {
+  return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
+}
+
+function bad(parameter: string, expected: string, value: string): never {
+  throw new QueryError(parameter, `${parameter} must be ${expected}, got ${shown(value)}`);
+}
+
+/**
+ * An integer in `[min, max]`, digits only: `1e3`, `+5`, ` 5` and `5.0` are refused rather
+ * than guessed at. Absent or empty → `fallback`.
+ * @throws QueryError naming the parameter, the range and the value
+ */
+export function parseIntegerParam(
+  parameter: string,
+  raw: string | undefined,
+  [min, max]: readonly [number, number],
+  fallback: number,
+): number {
+  if (raw === undefined || raw === "") {
+    return fallback;
+  }
+  const value = DIGITS.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    bad(parameter, `an integer between ${min} and ${max}`, raw);
+  }
+  return value;
+}
+
+/** `count` of `/dlq` and `/dlq/redrive`: 1..1000. */
+export function parseCount(raw: string | undefined, fallback: number): number {
+  return parseIntegerParam("count", raw, [1, MAX_COUNT], fallback);
+}
+
+/** `start` of `/dlq`: the newest dead-letter id to list (the previous page's `next`). */
+export function parseStart(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") {
+    return undefined;
+  }
+  return isStreamId(raw) ? raw : bad("start", STREAM_ID, raw);
+}
+
+/** `dryRun`: `true`/`false`/`1`/`0` (any case); absent → false. */
+export function parseDryRun(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "") {
+    return false;
+  }
+  return BOOLEANS.get(raw.toLowerCase()) ?? bad("dryRun", "true, false, 1 or 0", raw);
+}
+
+/** `id` of `/group/reset`: required; `0` replays everything, `$` skips to now. */
+export function parseResetId(raw: string | undefined): string {
+  if (raw === undefined || raw === "") {
+    throw new QueryError("id", `id is required: "0", "$" or ${STREAM_ID}`);
+  }
+  return raw === "0" || raw === "$" || isStreamId(raw)
+    ? raw
+    : bad("id", `"0", "$" or ${STREAM_ID}`, raw);
+}
+
+/** `max` of `/drain`: 1..`cap` (MAX_MESSAGES), absent → `cap`. */
+export function parseMax(raw: string | undefined, cap: number): number {
+  return parseIntegerParam("max", raw, [1, cap], cap);
+}
+
+/** `budgetMs` of `/drain`: 1..900000, absent → `fallback` (TIME_BUDGET_MS). */
+export function parseBudgetMs(raw: string | undefined, fallback: number): number {
+  return parseIntegerParam("budgetMs", raw, [1, MAX_BUDGET_MS], fallback);
+}

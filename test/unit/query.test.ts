@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import {
+  parseBudgetMs,
+  parseCount,
+  parseDryRun,
+  parseMax,
+  parseResetId,
+  parseStart,
+  QueryError,
+} from "../../src/handlers/query";
+
+/** The QueryError a call throws, or a failure when it does not throw. */
+function refusal(call: () => unknown): QueryError {
+  try {
+    call();
+  } catch (e) {
+    if (e instanceof QueryError) {
+      return e;
+    }
+    throw e;
+  }
+  throw new Error("expected a QueryError");
+}
+
+describe("parseCount", () => {
+  it("uses the fallback when absent or empty", () => {
+    expect(parseCount(undefined, 50)).toBe(50);
+    expect(parseCount("", 50)).toBe(50);
+  });
+
+  it("accepts 1 and 1000", () => {
+    expect(parseCount("1", 50)).toBe(1);
+    expect(parseCount("1000", 50)).toBe(1000);
+  });
+
+  it.each(["0", "1001", "-1", "abc", "1e3", "+5", " 5", "5.0", "99999999999999999999"])(
+    "refuses %j naming the parameter, the range and the value",
+    (raw) => {
+      const e = refusal(() => parseCount(raw, 50));
+      expect(e.parameter).toBe("count");
+      expect(e.code).toBe("INVALID_QUERY");
+      expect(e.message).toBe(
+        `count must be an integer between 1 and 1000, got ${JSON.stringify(raw)}`,
+      );
+    },
+  );
+
+  it("cuts a very long value in the message", () => {
+    const e = refusal(() => parseCount("9".repeat(500), 50));
+    expect(e.message.length).toBeLessThan(120);
+  });
+});
+
+describe("parseStart", () => {
+  it("accepts a stream id and absence", () => {
+    expect(parseStart("1795709122566-0")).toBe("1795709122566-0");
+    expect(parseStart(undefined)).toBeUndefined();
+  });
+
+  it.each(["abc", "1795709122566", "+", "-", "1-2-3"])("refuses %j", (raw) => {
+    const e = refusal(() => parseStart(raw));
+    expect(e.parameter).toBe("start");
+    expect(e.message).toMatch(/^start must be a stream id like "1700000000000-0", got /);
+  });
+});
+
+describe("parseDryRun", () => {
+  it.each([
+    ["true", true],
+    ["TRUE", true],
+    ["1", true],
+    ["false", false],
+    ["0", false],
+    [undefined, false],
+    ["", false],
+  ] as const)("reads %j as %s", (raw, expected) => {
+    expect(parseDryRun(raw)).toBe(expected);
+  });
+
+  it.each(["yes", "2", "on"])("refuses %j", (raw) => {
+    expect(refusal(() => parseDryRun(raw)).message).toBe(
+      `dryRun must be true, false, 1 or 0, got ${JSON.stringify(raw)}`,
+    );
+  });
+});
+
+describe("parseResetId", () => {
+  it.each(["0", "$", "0-0", "1795709122566-3"])("accepts %j", (raw) => {
+    expect(parseResetId(raw)).toBe(raw);
+  });
+
+  it("requires the parameter", () => {
+    const e = refusal(() => parseResetId(undefined));
+    expect(e.parameter).toBe("id");
+    expect(e.message).toMatch(/^id is required/);
+  });
+
+  it.each(["latest", ">", "1795709122566", "-1"])("refuses %j", (raw) => {
+    expect(refusal(() => parseResetId(raw)).message).toMatch(
+      /^id must be "0", "\$" or a stream id/,
+    );
+  });
+});
+
+describe("parseMax", () => {
+  it("defaults to the cap and accepts up to it", () => {
+    expect(parseMax(undefined, 1000)).toBe(1000);
+    expect(parseMax("1000", 1000)).toBe(1000);
+  });
+
+  it("refuses more than the cap", () => {
+    expect(refusal(() => parseMax("1001", 1000)).message).toBe(
+      'max must be an integer between 1 and 1000, got "1001"',
+    );
+  });
+});
+
+describe("parseBudgetMs", () => {
+  it("defaults to the fallback and accepts 1 to 900000", () => {
+    expect(parseBudgetMs(undefined, 25000)).toBe(25000);
+    expect(parseBudgetMs("1", 25000)).toBe(1);
+    expect(parseBudgetMs("900000", 25000)).toBe(900000);
+  });
+
+  it("refuses 0 and 900001", () => {
+    expect(refusal(() => parseBudgetMs("0", 25000)).parameter).toBe("budgetMs");
+    expect(refusal(() => parseBudgetMs("900001", 25000)).message).toBe(
+      'budgetMs must be an integer between 1 and 900000, got "900001"',
+    );
+  });
+});
