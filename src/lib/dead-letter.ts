@@ -38,7 +38,7 @@ const MOVE = new LuaScript("dead-letter-move", DEAD_LETTER_MOVE);
 const REDRIVE = new LuaScript("dead-letter-redrive", DEAD_LETTER_REDRIVE);
 const MAX_ERROR_BYTES = 1024;
 /** Entries per script call: keeps one EVAL's arguments and run time small. */
-const MOVE_CHUNK = 100;
+export const MOVE_CHUNK = 100;
 
 /** Cuts to at most 1 KiB of UTF-8 without splitting a character. */
 export function truncateError(text: string): string {

@@ -1,5 +1,6 @@
 /** @module Public API of the library: the runtime-agnostic core of redis-streams-worker. */
 
+export { isRipe, reclaimAfterMs } from "./backoff";
 export { Limiter } from "./concurrency";
 export {
   CONFIG_RANGES,
@@ -17,6 +18,7 @@ export {
   type DrainEvent,
   type DrainReport,
 } from "./consume";
+export { deleteIdleConsumers, type HygieneOptions } from "./consumer-hygiene";
 export {
   cronConsumerName,
   httpConsumerName,
@@ -56,9 +58,23 @@ export { type StreamKeys, streamKeys } from "./keys";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./message";
 export * from "./replies/index";
 export {
+  ackedTrimBound,
+  type GroupPosition,
+  type TrimOptions,
+  type TrimReport,
+  trimStream,
+} from "./retention";
+export {
   type ConsumerStats,
   type GroupStats,
   getStats,
   type StatsOptions,
   type StatsSnapshot,
 } from "./stats";
+export {
+  type SweepOptions,
+  type SweepRedis,
+  type SweepReport,
+  type SweepStop,
+  sweep,
+} from "./sweep";

@@ -1,0 +1,131 @@
+/** @module One sweep page: find ripe pending entries and claim them (XAUTOCLAIM or XPENDING+XCLAIM). */
+import type { Redis } from "@upstash/redis";
+import { type BackoffOptions, isRipe } from "./backoff";
+import { RedisCommandError, ReplyShapeError } from "./errors";
+import { parseXAutoClaim, parseXClaim, parseXPendingExtended } from "./replies/index";
+import { counted, type RequestCounter } from "./requests";
+import { LuaScript, type ScriptRedis } from "./script";
+import { ACK_DELETED } from "./scripts/ack-deleted";
+import { CYCLE_START, nextStreamId } from "./sweep-cursor";
+
+const ACK_DELETED_SCRIPT = new LuaScript("ack-deleted", ACK_DELETED);
+
+/** Most requests one claim makes: 2 commands, plus EVALSHA+EVAL of the ack-deleted script. */
+export const CLAIM_MAX_REQUESTS = 4;
+
+/** An entry now pending for the sweep's consumer, with the counter after the claim. */
+export type ClaimedEntry = { id: string; fields: Record<string, string>; deliveries: number };
+
+export type ClaimPage = {
+  /** Pending entries idle at least `minIdleMs` this page looked at (deleted ones included). */
+  scanned: number;
+  claimed: ClaimedEntry[];
+  /** Pending ids whose entries were deleted or trimmed; no longer in the PEL. */
+  deletedIds: string[];
+  /** Where the next page starts; {@link CYCLE_START} once the PEL's end was reached. */
+  cursor: string;
+};
+
+export type ClaimOptions = BackoffOptions & {
+  redis: Pick<Redis, "exec"> & ScriptRedis;
+  stream: string;
+  group: string;
+  consumer: string;
+  /** Inclusive start of this page. */
+  cursor: string;
+  /** Page size. */
+  count: number;
+  counter: RequestCounter;
+};
+
+async function send(options: ClaimOptions, command: (string | number)[]): Promise<unknown> {
+  try {
+    return await counted(
+      options.counter,
+      options.redis.exec(command as [string, ...(string | number)[]]),
+    );
+  } catch (e) {
+    throw RedisCommandError.from(String(command[0]), e);
+  }
+}
+
+/**
+ * RETRY_BACKOFF=fixed: `XAUTOCLAIM` claims what is idle ≥ minIdle from the cursor on, then
+ * `XPENDING` over the claimed range reads their counters, which XAUTOCLAIM does not return.
+ * @see https://redis.io/commands/xautoclaim
+ */
+export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
+  const { stream, group, consumer } = o;
+  const raw = await send(o, [
+    "XAUTOCLAIM",
+    stream,
+    group,
+    consumer,
+    o.minIdleMs,
+    o.cursor,
+    "COUNT",
+    o.count,
+  ]);
+  const result = parseXAutoClaim(raw);
+  const live = result.entries.flatMap((e) => (e.fields ? [{ id: e.id, fields: e.fields }] : []));
+  const page = { scanned: live.length + result.deletedIds.length, deletedIds: result.deletedIds };
+  const first = live[0];
+  const last = live[live.length - 1];
+  if (!first || !last) {
+    return { ...page, claimed: [], cursor: result.cursor };
+  }
+  // This consumer owns nothing else in [first, last]: earlier pages of the run lie below
+  // the cursor, and a run stops when the cursor wraps.
+  const rows = parseXPendingExtended(
+    await send(o, ["XPENDING", stream, group, first.id, last.id, live.length, consumer]),
+  );
+  const counters = new Map(rows.map((r) => [r.id, r.deliveries]));
+  const claimed = live.flatMap((e) => {
+    const deliveries = counters.get(e.id);
+    return deliveries === undefined ? [] : [{ ...e, deliveries }];
+  });
+  return { ...page, claimed, cursor: result.cursor };
+}
+
+/**
+ * RETRY_BACKOFF=exponential: `XPENDING ... IDLE minIdle` lists a page with idle times and
+ * counters, `XCLAIM` takes the ripe ids in one call. Its min-idle-time (`minIdleMs`) makes a
+ * racing sweep's claim, or a drain's lease, in between win: either resets the idle time, and
+ * XCLAIM then skips the id. Requested ids that did not come back are either deleted (acked
+ * by script, counted) or taken by someone else (left alone).
+ * @see https://redis.io/commands/xpending
+ * @see https://redis.io/commands/xclaim
+ */
+export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
+  const { stream, group } = o;
+  const start = o.cursor === CYCLE_START ? "-" : o.cursor;
+  const rows = parseXPendingExtended(
+    await send(o, ["XPENDING", stream, group, "IDLE", o.minIdleMs, start, "+", o.count]),
+  );
+  const last = rows[rows.length - 1];
+  const cursor = rows.length < o.count || !last ? CYCLE_START : nextStreamId(last.id);
+  const ripe = rows.filter((r) => isRipe(r.idleMs, r.deliveries, o));
+  if (ripe.length === 0) {
+    return { scanned: rows.length, claimed: [], deletedIds: [], cursor };
+  }
+  const ids = ripe.map((r) => r.id);
+  const raw = await send(o, ["XCLAIM", stream, group, o.consumer, o.minIdleMs, ...ids]);
+  const got = new Map(parseXClaim(raw).map((e) => [e.id, e.fields]));
+  // Nobody touched a claimed entry since XPENDING (that would have reset its idle time),
+  // so its counter is the listed one plus this claim.
+  const claimed = ripe.flatMap((r) => {
+    const fields = got.get(r.id);
+    return fields ? [{ id: r.id, fields, deliveries: r.deliveries + 1 }] : [];
+  });
+  const missing = ids.filter((id) => !got.get(id));
+  const deletedIds = missing.length === 0 ? [] : await ackDeleted(o, missing);
+  return { scanned: rows.length, claimed, deletedIds, cursor };
+}
+
+async function ackDeleted(o: ClaimOptions, ids: string[]): Promise<string[]> {
+  const reply = await ACK_DELETED_SCRIPT.run(o.redis, [o.stream], [o.group, ...ids], o.counter);
+  if (!Array.isArray(reply)) {
+    throw new ReplyShapeError(`ack-deleted returned ${JSON.stringify(reply)}`);
+  }
+  return reply.map(String);
+}

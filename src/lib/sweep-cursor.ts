@@ -1,0 +1,41 @@
+/** @module The sweep's PEL position, persisted between runs (DESIGN 5). */
+import type { Redis } from "@upstash/redis";
+import { RedisCommandError, ReplyShapeError } from "./errors";
+import { isStreamId } from "./replies/index";
+import { counted, type RequestCounter } from "./requests";
+
+/** Start of a cycle: the lowest id, as XAUTOCLAIM reports "scanned to the end". */
+export const CYCLE_START = "0-0";
+
+const U64_MAX = 18_446_744_073_709_551_615n;
+
+/**
+ * The smallest stream id greater than `id` (`5-3` → `5-4`, `5-18446744073709551615` → `6-0`):
+ * an inclusive start that resumes right after `id`.
+ */
+export function nextStreamId(id: string): string {
+  if (!isStreamId(id)) {
+    throw new ReplyShapeError(`not a stream id: ${JSON.stringify(id)}`);
+  }
+  const [ms = "0", seq = "0"] = id.split("-");
+  return BigInt(seq) === U64_MAX ? `${BigInt(ms) + 1n}-0` : `${ms}-${BigInt(seq) + 1n}`;
+}
+
+/**
+ * Where this run starts: the stored id, or {@link CYCLE_START} when none is stored or it is
+ * not an id (a corrupted key restarts the cycle rather than failing every sweep).
+ * @see https://redis.io/commands/get
+ */
+export async function readCursor(
+  redis: Pick<Redis, "exec">,
+  key: string,
+  counter: RequestCounter,
+): Promise<string> {
+  let raw: unknown;
+  try {
+    raw = await counted(counter, redis.exec(["GET", key]));
+  } catch (e) {
+    throw RedisCommandError.from("GET", e);
+  }
+  return isStreamId(raw) ? raw : CYCLE_START;
+}

@@ -1,0 +1,100 @@
+/** @module The sweep's page loop: claim and settle page after page within the run's limits. */
+import { MOVE_CHUNK } from "./dead-letter";
+import {
+  CLAIM_MAX_REQUESTS,
+  type ClaimOptions,
+  type ClaimPage,
+  claimExponential,
+  claimFixed,
+} from "./sweep-claim";
+import { CYCLE_START } from "./sweep-cursor";
+import { type SettleContext, settlePage } from "./sweep-settle";
+
+/** Why a run stopped paging: the PEL's end, `count`, time, `maxRequests`, or the signal. */
+export type SweepStop = "cycle" | "count" | "budget" | "requests" | "aborted";
+
+export type PagesContext = {
+  /** Everything a claim needs but the page position and size. */
+  claim: Omit<ClaimOptions, "cursor" | "count">;
+  settle: SettleContext;
+  /** Where the stored cursor says to start. */
+  cursor: string;
+  /** Most pending entries the run looks at. */
+  count: number;
+  pageSize: number;
+  /** `Date.now()` deadline; no page starts when the rest is shorter than the slowest page. */
+  deadline: number;
+  /** Whether `n` more requests still leave the run within its request limit. */
+  fits(n: number): boolean;
+};
+
+export type PagesResult = {
+  scanned: number;
+  claimed: number;
+  retried: number;
+  acked: number;
+  failed: number;
+  deadLettered: number;
+  deletedEntries: number;
+  cursor: string;
+  stoppedBy: SweepStop;
+};
+
+/** Worst-case requests of one page of `n`: claim, dead-letter chunks (+1 EVAL fallback), ack. */
+export function pageMaxRequests(n: number): number {
+  return CLAIM_MAX_REQUESTS + 1 + Math.ceil(n / MOVE_CHUNK) + 1;
+}
+
+/**
+ * Pages through the PEL from `ctx.cursor`. Stops at the PEL's end (so one run visits an
+ * entry at most once), after `count` entries or `ceil(count / pageSize)` pages (XAUTOCLAIM
+ * skips entries that are not idle enough without reporting them), or at a limit.
+ */
+export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
+  const claim: (o: ClaimOptions) => Promise<ClaimPage> =
+    ctx.claim.retryBackoff === "fixed" ? claimFixed : claimExponential;
+  const r: PagesResult = {
+    scanned: 0,
+    claimed: 0,
+    retried: 0,
+    acked: 0,
+    failed: 0,
+    deadLettered: 0,
+    deletedEntries: 0,
+    cursor: ctx.cursor,
+    stoppedBy: "cycle",
+  };
+  const maxPages = Math.ceil(ctx.count / ctx.pageSize);
+  let slowest = 0;
+  for (let pages = 0; ; pages++) {
+    const n = Math.min(ctx.pageSize, ctx.count - r.scanned);
+    const remaining = ctx.deadline - Date.now();
+    if (ctx.settle.signal.aborted) {
+      return { ...r, stoppedBy: "aborted" };
+    }
+    if (n <= 0 || pages >= maxPages) {
+      return { ...r, stoppedBy: "count" };
+    }
+    if (remaining <= 0 || remaining < slowest) {
+      return { ...r, stoppedBy: "budget" };
+    }
+    if (!ctx.fits(pageMaxRequests(n))) {
+      return { ...r, stoppedBy: "requests" };
+    }
+    const started = Date.now();
+    const page = await claim({ ...ctx.claim, cursor: r.cursor, count: n });
+    const outcome = await settlePage(ctx.settle, page.claimed, page.deletedIds, page.cursor);
+    r.cursor = page.cursor;
+    r.scanned += page.scanned;
+    r.claimed += page.claimed.length;
+    r.deletedEntries += page.deletedIds.length;
+    r.retried += outcome.retried;
+    r.acked += outcome.acked;
+    r.failed += outcome.failed;
+    r.deadLettered += outcome.deadLettered;
+    slowest = Math.max(slowest, Date.now() - started);
+    if (r.cursor === CYCLE_START) {
+      return { ...r, stoppedBy: "cycle" };
+    }
+  }
+}

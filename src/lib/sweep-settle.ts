@@ -1,0 +1,133 @@
+/** @module Settles one claimed sweep page: dead-letter, retry through the handler, ack. */
+import type { Redis } from "@upstash/redis";
+import type { Limiter } from "./concurrency";
+import { type DeadLetterInput, moveToDeadLetter } from "./dead-letter";
+import { errorMessage, PermanentError, RedisCommandError } from "./errors";
+import type { MessageHandler } from "./message";
+import { counted, type RequestCounter } from "./requests";
+import type { ScriptRedis } from "./script";
+import type { ClaimedEntry } from "./sweep-claim";
+
+export type SettleContext = {
+  redis: Pick<Redis, "pipeline"> & ScriptRedis;
+  stream: string;
+  group: string;
+  consumer: string;
+  handler: MessageHandler;
+  maxDeliveries: number;
+  dlqStream: string;
+  dlqMaxLen: number;
+  limiter: Limiter;
+  signal: AbortSignal;
+  cursorKey: string;
+  counter: RequestCounter;
+};
+
+export type SettleOutcome = {
+  /** Handler runs. */
+  retried: number;
+  acked: number;
+  /** Handler runs that threw (not PermanentError): left pending with their grown counter. */
+  failed: number;
+  deadLettered: number;
+};
+
+type Run = { id: string; error?: string; permanent?: boolean };
+
+/**
+ * The counter already includes the claim that just happened, so `deliveries - 1` handler
+ * runs came before it. Exhausted means MAX_DELIVERIES runs have failed: a 4th must not start.
+ */
+export function isExhausted(deliveries: number, maxDeliveries: number): boolean {
+  return deliveries > maxDeliveries;
+}
+
+async function runHandler(ctx: SettleContext, entry: ClaimedEntry): Promise<Run> {
+  const message = {
+    id: entry.id,
+    stream: ctx.stream,
+    group: ctx.group,
+    consumer: ctx.consumer,
+    fields: entry.fields,
+    deliveries: entry.deliveries,
+  };
+  try {
+    await ctx.handler(message, { signal: ctx.signal });
+    return { id: entry.id };
+  } catch (e) {
+    // A handler failure is an outcome, not a sweep failure: it is counted, and a
+    // PermanentError's text goes into the dead-letter entry.
+    return { id: entry.id, error: errorMessage(e), permanent: e instanceof PermanentError };
+  }
+}
+
+/**
+ * Dead-letters the exhausted entries, runs the handler on the others (at most
+ * `limiter.limit` at once), moves PermanentErrors to the dead-letter stream in the same
+ * batched script call, then acks successes and deleted ids and stores `cursor` in one
+ * pipeline request.
+ */
+export async function settlePage(
+  ctx: SettleContext,
+  claimed: ClaimedEntry[],
+  deletedIds: string[],
+  cursor: string,
+): Promise<SettleOutcome> {
+  const max = ctx.maxDeliveries;
+  const dead: DeadLetterInput[] = [];
+  const retry: ClaimedEntry[] = [];
+  for (const entry of claimed) {
+    if (isExhausted(entry.deliveries, max)) {
+      const error = `exceeded MAX_DELIVERIES=${max}: failed ${entry.deliveries - 1} deliveries`;
+      dead.push({ id: entry.id, fields: entry.fields, reason: "max_deliveries", error });
+    } else {
+      retry.push(entry);
+    }
+  }
+  const runs = await Promise.all(retry.map((e) => ctx.limiter.run(() => runHandler(ctx, e))));
+  const fieldsOf = new Map(retry.map((e) => [e.id, e.fields]));
+  for (const run of runs) {
+    if (run.permanent) {
+      const fields = fieldsOf.get(run.id) ?? {};
+      dead.push({ id: run.id, fields, reason: "permanent_error", error: run.error ?? "" });
+    }
+  }
+  const moved =
+    dead.length === 0
+      ? []
+      : await moveToDeadLetter({
+          redis: ctx.redis,
+          stream: ctx.stream,
+          group: ctx.group,
+          consumer: ctx.consumer,
+          dlqStream: ctx.dlqStream,
+          dlqMaxLen: ctx.dlqMaxLen,
+          entries: dead,
+          counter: ctx.counter,
+        });
+  const succeeded = runs.filter((r) => r.error === undefined).map((r) => r.id);
+  await ackAndSaveCursor(ctx, [...succeeded, ...deletedIds], cursor);
+  return {
+    retried: runs.length,
+    acked: succeeded.length,
+    failed: runs.filter((r) => r.error !== undefined && !r.permanent).length,
+    deadLettered: moved.length,
+  };
+}
+
+/**
+ * One request for both: the cursor is only advanced past a page once the page is settled.
+ * @see https://redis.io/commands/xack
+ */
+async function ackAndSaveCursor(ctx: SettleContext, ids: string[], cursor: string) {
+  const pipe = ctx.redis.pipeline();
+  if (ids.length > 0) {
+    pipe.xack(ctx.stream, ctx.group, ids);
+  }
+  pipe.set(ctx.cursorKey, cursor);
+  try {
+    await counted(ctx.counter, pipe.exec());
+  } catch (e) {
+    throw RedisCommandError.from(ids.length > 0 ? "XACK+SET" : "SET", e);
+  }
+}

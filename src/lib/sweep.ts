@@ -1,0 +1,153 @@
+/** @module The recovery sweep (DESIGN 5): reclaim stuck entries, retry, dead-letter, clean up. */
+import type { Redis } from "@upstash/redis";
+import { Limiter } from "./concurrency";
+import type { RetryBackoff, TrimPolicy } from "./config-schemas";
+import { deleteIdleConsumers, HYGIENE_MAX_REQUESTS } from "./consumer-hygiene";
+import { DEFAULTS } from "./defaults";
+import { streamKeys } from "./keys";
+import type { MessageHandler } from "./message";
+import { requestCounter } from "./requests";
+import { trimMaxRequests, trimStream } from "./retention";
+import type { ScriptRedis } from "./script";
+import { CYCLE_START, readCursor } from "./sweep-cursor";
+import { type PagesResult, pageMaxRequests, type SweepStop, sweepPages } from "./sweep-pages";
+
+export type SweepRedis = Pick<Redis, "exec" | "pipeline"> & ScriptRedis;
+
+export type SweepOptions = {
+  redis: SweepRedis;
+  stream: string;
+  group: string;
+  /** The consumer this invocation claims as. */
+  consumer: string;
+  handler: MessageHandler;
+  /** A pending entry idle this long may be reclaimed. @default 60000 */
+  minIdleMs: number;
+  /** Handler runs a message gets; a claim finding them all failed dead-letters it. @default 3 */
+  maxDeliveries: number;
+  /** Most pending entries one run looks at; the cursor carries the rest over. @default 100 */
+  count: number;
+  /** No new page starts when the rest of this is shorter than the slowest page. @default 25000 */
+  timeBudgetMs: number;
+  /** @default `${stream}:dlq` */
+  dlqStream: string;
+  /** Idle consumers with no pending entries older than this are deleted. @default 3600000 */
+  consumerRetentionMs: number;
+  /** @default "exponential" */
+  retryBackoff?: RetryBackoff;
+  /** @default 3600000 */
+  maxBackoffMs?: number;
+  /** Handler calls in flight at once. @default 10 */
+  concurrency?: number;
+  /** Most HTTP requests this run makes, never exceeded. @default 1000 */
+  maxRequests?: number;
+  /** @default { kind: "none" } */
+  trim?: TrimPolicy;
+  /** Approximate cap of the dead-letter stream. @default 100000 */
+  dlqMaxLen?: number;
+  /** Entries per XAUTOCLAIM / XPENDING call. @default 100 */
+  pageSize?: number;
+  /** Stops starting pages; passed on to handlers. */
+  signal?: AbortSignal;
+};
+
+export type { SweepStop };
+
+const EMPTY = {
+  scanned: 0,
+  claimed: 0,
+  retried: 0,
+  acked: 0,
+  failed: 0,
+  deadLettered: 0,
+  deletedEntries: 0,
+  cursor: CYCLE_START,
+};
+
+export type SweepReport = {
+  consumer: string;
+  /** Pending entries idle ≥ minIdleMs looked at (XPENDING rows / XAUTOCLAIM results). */
+  scanned: number;
+  claimed: number;
+  /** Handler runs. */
+  retried: number;
+  acked: number;
+  /** Handler runs that threw and stay pending. */
+  failed: number;
+  deadLettered: number;
+  deletedEntries: number;
+  deletedConsumers: number;
+  /** Where the next run starts; `0-0` = a new cycle. */
+  cursor: string;
+  /** Entries removed by TRIM. */
+  trimmed: number;
+  stoppedBy: SweepStop;
+  requests: number;
+  durationMs: number;
+};
+
+/**
+ * One sweep run: pages through the PEL from the stored cursor, claims ripe entries,
+ * dead-letters the exhausted, retries the rest, acks, then deletes idle empty consumers
+ * and trims. Stops at the PEL's end, `count`, the time budget, `maxRequests` or `signal`.
+ * @see https://redis.io/commands/xautoclaim
+ * @see https://redis.io/commands/xpending
+ */
+export async function sweep(options: SweepOptions): Promise<SweepReport> {
+  const started = Date.now();
+  const { redis, stream, group, consumer } = options;
+  const counter = requestCounter();
+  const maxRequests = options.maxRequests ?? DEFAULTS.maxRequests;
+  const trim = options.trim ?? { kind: "none" };
+  const keys = streamKeys(stream, group, options.dlqStream);
+  const backoff = {
+    retryBackoff: options.retryBackoff ?? DEFAULTS.retryBackoff,
+    minIdleMs: options.minIdleMs,
+    maxBackoffMs: options.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
+  };
+  const settle = {
+    redis,
+    stream,
+    group,
+    consumer,
+    handler: options.handler,
+    maxDeliveries: options.maxDeliveries,
+    dlqStream: keys.dlq,
+    dlqMaxLen: options.dlqMaxLen ?? DEFAULTS.dlqMaxLen,
+    limiter: new Limiter(options.concurrency ?? DEFAULTS.concurrency),
+    signal: options.signal ?? new AbortController().signal,
+    cursorKey: keys.sweepCursor,
+    counter,
+  };
+  // Hygiene and trimming are reserved up front so a large PEL cannot starve them.
+  const tail = HYGIENE_MAX_REQUESTS + trimMaxRequests(trim);
+  const fits = (n: number) => counter.count + n + tail <= maxRequests;
+  let pages: PagesResult = { ...EMPTY, stoppedBy: "requests" };
+  if (fits(1 + pageMaxRequests(1))) {
+    pages = await sweepPages({
+      claim: { ...backoff, redis, stream, group, consumer, counter },
+      settle,
+      cursor: await readCursor(redis, keys.sweepCursor, counter),
+      count: options.count,
+      pageSize: options.pageSize ?? DEFAULTS.sweepCount,
+      deadline: started + options.timeBudgetMs,
+      fits,
+    });
+  }
+  let deletedConsumers = 0;
+  let trimmed = 0;
+  if (counter.count + tail <= maxRequests) {
+    const { consumerRetentionMs } = options;
+    const hygiene = { redis, stream, group, keep: consumer, consumerRetentionMs, counter };
+    deletedConsumers = (await deleteIdleConsumers(hygiene)).length;
+    trimmed = (await trimStream({ redis, stream, policy: trim, counter })).trimmed;
+  }
+  return {
+    consumer,
+    ...pages,
+    deletedConsumers,
+    trimmed,
+    requests: counter.count,
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,94 @@
+/** @module Shared setup of the sweep suites: a PEL built and aged through a direct connection. */
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import type { MessageHandler, StreamMessage } from "../../src/lib/message";
+import { type SweepOptions, type SweepRedis, sweep } from "../../src/lib/sweep";
+import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+
+/** Short enough to keep tests fast; entries are aged with XCLAIM IDLE, never by sleeping. */
+export const MIN_IDLE_MS = 1000;
+export const GROUP = "g";
+export const DRAIN = "cron-1-drain";
+
+export type Fixture = {
+  d: Direct;
+  ks: Keyspace;
+  stream: string;
+  dlq: string;
+  redis: SweepRedis;
+  /** Adds entries and reads them into DRAIN's PEL (delivery 1). */
+  pending(fields: Record<string, string>[]): Promise<string[]>;
+  /** Sets idle time (and optionally the delivery counter) without counting a delivery. */
+  age(ids: string[], idleMs: number, deliveries?: number): Promise<void>;
+  /** The PEL as [id, consumer, idle, deliveries] rows. */
+  pel(): Promise<[string, string, number, number][]>;
+  run(overrides?: Partial<SweepOptions>): ReturnType<typeof sweep>;
+};
+
+/** Registers hooks and returns a fixture whose fields are filled per test. */
+export function useFixture(label: string): Fixture {
+  // Filled in by the hooks below, before any test reads it.
+  const f = { redis: upstash() } as unknown as Fixture;
+  beforeAll(async () => {
+    f.d = await direct();
+  });
+  afterAll(async () => {
+    await f.d.quit();
+  });
+  beforeEach(async () => {
+    f.ks = keyspace(f.d, label);
+    f.stream = f.ks.key("orders");
+    f.dlq = f.ks.key("orders:dlq");
+    await f.d.sendCommand(["XGROUP", "CREATE", f.stream, GROUP, "$", "MKSTREAM"]);
+  });
+  afterEach(async () => {
+    await f.ks.cleanup();
+  });
+  f.pending = async (fields) => {
+    const ids: string[] = [];
+    for (const x of fields) {
+      ids.push(String(await f.d.sendCommand(["XADD", f.stream, "*", ...Object.entries(x).flat()])));
+    }
+    await f.d.sendCommand(["XREADGROUP", "GROUP", GROUP, DRAIN, "STREAMS", f.stream, ">"]);
+    return ids;
+  };
+  f.age = async (ids, idleMs, deliveries) => {
+    const retry = deliveries === undefined ? [] : ["RETRYCOUNT", String(deliveries)];
+    const cmd = ["XCLAIM", f.stream, GROUP, DRAIN, "0", ...ids, "IDLE", String(idleMs)];
+    await f.d.sendCommand([...cmd, ...retry, "JUSTID"]);
+  };
+  f.pel = async () =>
+    (await f.d.sendCommand(["XPENDING", f.stream, GROUP, "-", "+", "10000"])) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+  f.run = (overrides = {}) =>
+    sweep({
+      redis: f.redis,
+      stream: f.stream,
+      group: GROUP,
+      consumer: "cron-2-sweep",
+      handler: () => {},
+      minIdleMs: MIN_IDLE_MS,
+      maxDeliveries: 3,
+      count: 100,
+      timeBudgetMs: 20_000,
+      dlqStream: f.dlq,
+      consumerRetentionMs: 3_600_000,
+      ...overrides,
+    });
+  return f;
+}
+
+/** A handler that records what it saw and fails while `fail(message)` says so. */
+export function recorder(fail: (m: StreamMessage) => boolean = () => false) {
+  const seen: StreamMessage[] = [];
+  const handler: MessageHandler = (m) => {
+    seen.push(m);
+    if (fail(m)) {
+      throw new Error(`boom on ${m.id}`);
+    }
+  };
+  return { seen, handler };
+}
