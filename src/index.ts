@@ -1,6 +1,4 @@
 /** @module The ready-made Worker: HTTP API and cron jobs, configured purely by env. */
-import { app, type Env } from "./handlers/http";
+import { createWorker } from "./handlers/worker";
 
-export default {
-  fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+export default createWorker();

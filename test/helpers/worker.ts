@@ -11,6 +11,8 @@ export type WorkerBindings = Record<string, string>;
  */
 export async function startWorker(
   bindings: Record<string, string | undefined> = {},
+  /** Collects the Worker's stdout/stderr lines (its structured logs) when given. */
+  logs?: string[],
 ): Promise<Miniflare> {
   const merged: WorkerBindings = {};
   const all = {
@@ -30,6 +32,15 @@ export async function startWorker(
     modulesRoot: dirname(inject("workerScript")),
     compatibilityDate: "2026-04-20",
     bindings: merged,
+    ...(logs && {
+      handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+        for (const stream of [stdout, stderr]) {
+          stream.on("data", (chunk: Buffer) =>
+            logs.push(...chunk.toString().split("\n").filter(Boolean)),
+          );
+        }
+      },
+    }),
   });
   await mf.ready;
   return mf;

@@ -1,0 +1,207 @@
+import type { Miniflare } from "miniflare";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Direct, direct, type Keyspace, keyspace } from "../helpers/redis";
+import { startTarget, type Target } from "../helpers/target";
+import { startWorker } from "../helpers/worker";
+import { fill, pendingCount } from "../lib/drain-fixture";
+
+const TOKEN = "jobs-admin-token";
+const CONSUME = "* * * * *";
+const SWEEP = "*/5 * * * *";
+
+let d: Direct;
+let ks: Keyspace;
+let stream: string;
+let target: Target;
+let mf: Miniflare | undefined;
+
+beforeAll(async () => {
+  d = await direct();
+  target = await startTarget();
+});
+afterAll(async () => {
+  await target.close();
+  await d.quit();
+});
+beforeEach(() => {
+  ks = keyspace(d, "jobs");
+  stream = ks.key("orders");
+  target.deliveries.length = 0;
+});
+afterEach(async () => {
+  await mf?.dispose();
+  mf = undefined;
+  await ks.cleanup();
+});
+
+let logs: string[] = [];
+
+async function worker(vars: Record<string, string | undefined> = {}): Promise<Miniflare> {
+  logs = [];
+  mf = await startWorker(
+    {
+      STREAM: stream,
+      GROUP: "g",
+      ADMIN_TOKEN: TOKEN,
+      TARGET_URL: target.url,
+      TARGET_TIMEOUT_MS: "300",
+      MIN_IDLE_MS: "50",
+      RETRY_BACKOFF: "fixed",
+      ...vars,
+    },
+    logs,
+  );
+  return mf;
+}
+
+async function cron(m: Miniflare, expression: string) {
+  return (await m.getWorker()).scheduled({ cron: expression, scheduledTime: new Date() });
+}
+
+async function addWithStatus(statuses: string[]): Promise<string[]> {
+  await d.sendCommand(["XGROUP", "CREATE", stream, "g", "$", "MKSTREAM"]);
+  const ids: string[] = [];
+  for (const status of statuses) {
+    ids.push(String(await d.sendCommand(["XADD", stream, "*", "status", status])));
+  }
+  return ids;
+}
+
+async function pendingIds(): Promise<string[]> {
+  const rows = (await d.sendCommand(["XPENDING", stream, "g", "-", "+", "100"])) as string[][];
+  return rows.map((r) => r[0] ?? "");
+}
+
+async function dlqOriginalIds(): Promise<string[]> {
+  const rows = (await d.sendCommand(["XRANGE", `${stream}:dlq`, "-", "+"])) as [string, string[]][];
+  return rows.map(([, f]) => f[f.indexOf("original_id") + 1] ?? "");
+}
+
+describe("cron dispatch", () => {
+  it("drains on CONSUME_CRON and posts every message to TARGET_URL", async () => {
+    await fill(d, stream, 5);
+    const result = await cron(await worker(), CONSUME);
+    expect(result.outcome).toBe("ok");
+    expect(target.deliveries).toHaveLength(5);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("sweeps on SWEEP_CRON: a stuck message is retried and acked", async () => {
+    await fill(d, stream, 1);
+    await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
+    await new Promise((r) => setTimeout(r, 80));
+    const result = await cron(await worker(), SWEEP);
+    expect(result.outcome).toBe("ok");
+    expect(target.deliveries.map((x) => x.deliveries)).toEqual([2]);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("ignores a cron it has no job for", async () => {
+    await fill(d, stream, 2);
+    const result = await cron(await worker(), "0 0 * * *");
+    expect(result.outcome).toBe("ok");
+    expect(target.deliveries).toHaveLength(0);
+    expect(await d.xLen(stream)).toBe(2);
+  });
+
+  it("runs drain then sweep when one cron is configured for both", async () => {
+    await fill(d, stream, 3);
+    const result = await cron(await worker({ SWEEP_CRON: CONSUME }), CONSUME);
+    expect(result.outcome).toBe("ok");
+    expect(target.deliveries).toHaveLength(3);
+  });
+
+  it("fails the invocation naming the variable when the env is invalid, reading nothing", async () => {
+    await fill(d, stream, 2);
+    const m = await worker({ BATCH_SIZE: "abc" });
+    const result = await cron(m, CONSUME);
+    expect(result.outcome).toBe("exception");
+    expect(logs.join("\n")).toMatch(
+      /BATCH_SIZE must be an integer between 1 and 10000, got \\"abc\\"/,
+    );
+    expect(target.deliveries).toHaveLength(0);
+    expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("refuses to drain without TARGET_URL or a handler, acking nothing", async () => {
+    await fill(d, stream, 2);
+    const result = await cron(await worker({ TARGET_URL: undefined }), CONSUME);
+    expect(result.outcome).toBe("exception");
+    expect(logs.join("\n")).toMatch(/TARGET_URL is not set/);
+    const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
+    expect(groups[0]?.[7]).toBe("0-0");
+  });
+});
+
+describe("webhook delivery", () => {
+  it("acks 2xx, keeps 5xx, 429 and timeouts pending, dead-letters other 4xx", async () => {
+    const [ok, e500, e429, hang, e400, e404] = await addWithStatus([
+      "200",
+      "500",
+      "429",
+      "hang",
+      "400",
+      "404",
+    ]);
+    const result = await cron(await worker(), CONSUME);
+    expect(result.outcome).toBe("ok");
+    expect((await pendingIds()).sort()).toEqual([e500, e429, hang].sort());
+    expect((await dlqOriginalIds()).sort()).toEqual([e400, e404].sort());
+    expect(ok).toBeDefined();
+  });
+
+  it("sends the Idempotency-Key and delivery count headers", async () => {
+    const [id] = await addWithStatus(["200"]);
+    await cron(await worker(), CONSUME);
+    expect(target.deliveries[0]?.headers["idempotency-key"]).toBe(`${stream}:${id}`);
+    expect(target.deliveries[0]?.headers["x-stream-deliveries"]).toBe("1");
+  });
+});
+
+describe("drain and sweep over HTTP", () => {
+  const post = (m: Miniflare, path: string) =>
+    m.dispatchFetch(`http://worker${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+
+  it("POST /drain answers the DrainReport with an http consumer name", async () => {
+    await fill(d, stream, 4);
+    const res = await post(await worker(), "/drain?max=3");
+    const report = (await res.json()) as {
+      read: number;
+      acked: number;
+      consumer: string;
+      stoppedBy: string;
+    };
+    expect(res.status).toBe(200);
+    expect(report).toMatchObject({ read: 3, acked: 3, stoppedBy: "max" });
+    expect(report.consumer).toMatch(/^http-/);
+  });
+
+  it("POST /sweep answers the SweepReport", async () => {
+    await fill(d, stream, 1);
+    await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
+    await new Promise((r) => setTimeout(r, 80));
+    const res = await post(await worker(), "/sweep");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ claimed: 1, retried: 1, acked: 1 });
+  });
+
+  it("splits messages between an HTTP drain and a cron drain running at once, without overlap", async () => {
+    await fill(d, stream, 200);
+    const m = await worker({ BATCH_SIZE: "10" });
+    const [res, result] = await Promise.all([post(m, "/drain"), cron(m, CONSUME)]);
+    expect(res.status).toBe(200);
+    expect(result.outcome).toBe("ok");
+    const ids = target.deliveries.map((x) => x.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(200);
+  });
+
+  it("answers 400 naming the parameter for a bad max", async () => {
+    const res = await post(await worker(), "/drain?max=-1");
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toMatch(/max/);
+  });
+});
