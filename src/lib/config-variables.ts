@@ -34,7 +34,8 @@ export const CONFIG_RANGES = {
   IDEMPOTENCY_TTL_S: [0, 30 * 86_400],
   TARGET_TIMEOUT_MS: [1, 900_000],
   MAX_BACKOFF_MS: [1, MAX_BACKOFF_CEILING_MS],
-  MAX_REQUESTS: [2, 100_000],
+  // 3: one read, one ack flush and one dead-letter call must fit in any invocation.
+  MAX_REQUESTS: [3, 100_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type RangedName = keyof typeof CONFIG_RANGES;
@@ -141,7 +142,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "IDEMPOTENCY_TTL_S",
     default: DEFAULTS.idempotencyTtlS === 0 ? "0 (off)" : String(DEFAULTS.idempotencyTtlS),
-    meaning: "TTL of the `SET NX EX` marker that skips messages already handled; 0 = off",
+    meaning:
+      "seconds a success is remembered (key `<STREAM>:<GROUP>:done:<id>`, written with the ack): a redelivery within it is acked without calling the handler; 0 = off",
     expected: between("IDEMPOTENCY_TTL_S"),
   },
   {

@@ -142,8 +142,8 @@ describe("parseConfig", () => {
     expect(configError({ ...BASE, MIN_IDLE_MS: "1.5" }).message).toContain("MIN_IDLE_MS must be");
   });
 
-  it("rejects MAX_REQUESTS below 2", () => {
-    expect(configError({ ...BASE, MAX_REQUESTS: "1" }).variable).toBe("MAX_REQUESTS");
+  it("rejects MAX_REQUESTS below 3", () => {
+    expect(configError({ ...BASE, MAX_REQUESTS: "2" }).variable).toBe("MAX_REQUESTS");
   });
 
   it("says a missing required variable is required", () => {

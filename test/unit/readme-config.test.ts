@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { renderConfigTable } from "../../dev/config-table";
+import { CONFIG_VARIABLES } from "../../src/lib/config-variables";
+import { DEFAULTS } from "../../src/lib/defaults";
+
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+
+describe("documented configuration", () => {
+  it("has the README table rendered from config-variables.ts (npx tsx dev/config-table.ts)", () => {
+    const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(
+      readme,
+    )?.[1];
+    expect(table).toBe(renderConfigTable());
+  });
+
+  it("lists every variable of the contract", () => {
+    expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
+      "UPSTASH_REDIS_REST_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "STREAM",
+      "GROUP",
+      "GROUP_START_ID",
+      "BATCH_SIZE",
+      "MAX_MESSAGES",
+      "TIME_BUDGET_MS",
+      "CONCURRENCY",
+      "MIN_IDLE_MS",
+      "MAX_DELIVERIES",
+      "DLQ_STREAM",
+      "DLQ_MAXLEN",
+      "CONSUMER_RETENTION_MS",
+      "IDEMPOTENCY_TTL_S",
+      "NOACK",
+      "TRIM",
+      "ADMIN_TOKEN",
+      "TARGET_URL",
+      "TARGET_TIMEOUT_MS",
+      "RETRY_BACKOFF",
+      "MAX_BACKOFF_MS",
+      "MAX_REQUESTS",
+      "CONSUME_CRON",
+      "SWEEP_CRON",
+    ]);
+  });
+
+  it("ships wrangler.toml [vars] equal to the defaults", () => {
+    const vars = Object.fromEntries(
+      [...toml.matchAll(/^([A-Z_]+) = "(.*)"$/gm)].map((m) => [m[1] ?? "", m[2] ?? ""]),
+    );
+    expect(vars).toMatchObject({
+      BATCH_SIZE: String(DEFAULTS.batchSize),
+      MAX_MESSAGES: String(DEFAULTS.maxMessages),
+      TIME_BUDGET_MS: String(DEFAULTS.timeBudgetMs),
+      CONCURRENCY: String(DEFAULTS.concurrency),
+      MIN_IDLE_MS: String(DEFAULTS.minIdleMs),
+      MAX_DELIVERIES: String(DEFAULTS.maxDeliveries),
+      DLQ_MAXLEN: String(DEFAULTS.dlqMaxLen),
+      CONSUMER_RETENTION_MS: String(DEFAULTS.consumerRetentionMs),
+      IDEMPOTENCY_TTL_S: String(DEFAULTS.idempotencyTtlS),
+      NOACK: String(DEFAULTS.noAck),
+      TRIM: DEFAULTS.trim,
+      TARGET_TIMEOUT_MS: String(DEFAULTS.targetTimeoutMs),
+      RETRY_BACKOFF: DEFAULTS.retryBackoff,
+      MAX_BACKOFF_MS: String(DEFAULTS.maxBackoffMs),
+      MAX_REQUESTS: String(DEFAULTS.maxRequests),
+      CONSUME_CRON: DEFAULTS.consumeCron,
+      SWEEP_CRON: DEFAULTS.sweepCron,
+      GROUP_START_ID: DEFAULTS.groupStartId,
+    });
+  });
+
+  it("lists both crons under [triggers]", () => {
+    expect(toml).toContain(`crons = ["${DEFAULTS.consumeCron}", "${DEFAULTS.sweepCron}"]`);
+  });
+});
