@@ -135,6 +135,10 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
     while (limiter.queued > 0 && !abort.signal.aborted) {
       await Promise.race(running);
     }
+    if (handlerCount === 0 && running.size > 0) {
+      // Nothing to judge "slow" by yet: the first completion sets the yardstick.
+      await Promise.race(running);
+    }
     const mean = handlerCount > 0 ? handlerMsTotal / handlerCount : 0;
     const grace = Math.max(MIN_GRACE_MS, 2 * mean);
     await Promise.race([Promise.all(running), sleep(grace)]);

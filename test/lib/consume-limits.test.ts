@@ -54,6 +54,14 @@ describe("request count", () => {
     expect(report.requests).toBe(used);
   });
 
+  it("lets the acks of a first, slow batch ride on the next read too", async () => {
+    await fill(d, stream, 3);
+    const before = bridge.stats().requests;
+    const report = await drain({ handler: () => sleep(40) });
+    expect(report.acked).toBe(3);
+    expect(bridge.stats().requests - before).toBe(2);
+  });
+
   it("never makes more requests than maxRequests", async () => {
     await fill(d, stream, 100);
     const before = bridge.stats().requests;
