@@ -4,34 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { CONFIG_VARIABLES } from "../src/lib/config-variables";
 import { startBridge } from "./bridge/server";
 
-/** Every variable of DESIGN section 3 a shell may override, secrets included. */
-const OVERRIDABLE = [
-  "STREAM",
-  "GROUP",
-  "GROUP_START_ID",
-  "BATCH_SIZE",
-  "MAX_MESSAGES",
-  "TIME_BUDGET_MS",
-  "CONCURRENCY",
-  "MIN_IDLE_MS",
-  "MAX_DELIVERIES",
-  "DLQ_STREAM",
-  "DLQ_MAXLEN",
-  "CONSUMER_RETENTION_MS",
-  "IDEMPOTENCY_TTL_S",
-  "NOACK",
-  "TRIM",
-  "ADMIN_TOKEN",
-  "TARGET_URL",
-  "TARGET_TIMEOUT_MS",
-  "RETRY_BACKOFF",
-  "MAX_BACKOFF_MS",
-  "MAX_REQUESTS",
-  "CONSUME_CRON",
-  "SWEEP_CRON",
-];
+/** Every variable of DESIGN section 3 a shell may override; the REST endpoint is the bridge's. */
+const OVERRIDABLE = CONFIG_VARIABLES.map((v) => v.name).filter((n) => !n.startsWith("UPSTASH_"));
 
 const log = (e: Record<string, unknown>) =>
   console.log(JSON.stringify({ at: new Date().toISOString(), ...e }));

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderConfigTable } from "../../dev/config-table";
-import { CONFIG_VARIABLES } from "../../src/lib/config-variables";
 import { DEFAULTS } from "../../src/lib/defaults";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -13,36 +12,6 @@ describe("documented configuration", () => {
       readme,
     )?.[1];
     expect(table).toBe(renderConfigTable());
-  });
-
-  it("lists every variable of the contract", () => {
-    expect(CONFIG_VARIABLES.map((v) => v.name)).toEqual([
-      "UPSTASH_REDIS_REST_URL",
-      "UPSTASH_REDIS_REST_TOKEN",
-      "STREAM",
-      "GROUP",
-      "GROUP_START_ID",
-      "BATCH_SIZE",
-      "MAX_MESSAGES",
-      "TIME_BUDGET_MS",
-      "CONCURRENCY",
-      "MIN_IDLE_MS",
-      "MAX_DELIVERIES",
-      "DLQ_STREAM",
-      "DLQ_MAXLEN",
-      "CONSUMER_RETENTION_MS",
-      "IDEMPOTENCY_TTL_S",
-      "NOACK",
-      "TRIM",
-      "ADMIN_TOKEN",
-      "TARGET_URL",
-      "TARGET_TIMEOUT_MS",
-      "RETRY_BACKOFF",
-      "MAX_BACKOFF_MS",
-      "MAX_REQUESTS",
-      "CONSUME_CRON",
-      "SWEEP_CRON",
-    ]);
   });
 
   it("ships wrangler.toml [vars] equal to the defaults", () => {
