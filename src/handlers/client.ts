@@ -6,7 +6,9 @@ let cached: { key: string; redis: Redis } | undefined;
 /**
  * Raw replies (automaticDeserialization off: "123" stays a string, a numeric group name
  * stays a name) and no auto-pipelining (it reorders reads and writes); reused across
- * invocations of a warm isolate.
+ * invocations of a warm isolate. Replies come as plain JSON, not base64: the client decodes
+ * base64 with a default `TextDecoder`, which drops a leading U+FEFF, so a field name or value
+ * starting with a BOM would reach the handler, the dead-letter payload and a redrive without it.
  */
 export function redisFor(url: string, token: string): Redis {
   const key = `${url}\n${token}`;
@@ -19,6 +21,7 @@ export function redisFor(url: string, token: string): Redis {
         automaticDeserialization: false,
         enableAutoPipelining: false,
         enableTelemetry: false,
+        responseEncoding: false,
       }),
     };
   }
