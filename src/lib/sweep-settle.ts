@@ -3,13 +3,14 @@ import type { Redis } from "@upstash/redis";
 import type { Limiter } from "./concurrency";
 import { type DeadLetterInput, moveToDeadLetter } from "./dead-letter";
 import { errorMessage, PermanentError, RedisCommandError } from "./errors";
+import { Lease } from "./lease";
 import type { MessageHandler } from "./message";
 import { counted, type RequestCounter } from "./requests";
 import type { ScriptRedis } from "./script";
 import type { ClaimedEntry } from "./sweep-claim";
 
 export type SettleContext = {
-  redis: Pick<Redis, "pipeline"> & ScriptRedis;
+  redis: Pick<Redis, "pipeline" | "exec"> & ScriptRedis;
   stream: string;
   group: string;
   consumer: string;
@@ -21,6 +22,10 @@ export type SettleContext = {
   signal: AbortSignal;
   cursorKey: string;
   counter: RequestCounter;
+  /** Claimed entries still being handled are re-claimed this often (the drain's lease). */
+  leaseMs: number;
+  /** Whether one lease renewal still fits the run's request limit. */
+  mayRenew: () => boolean;
 };
 
 export type SettleOutcome = {
@@ -84,7 +89,48 @@ export async function settlePage(
       retry.push(entry);
     }
   }
-  const runs = await Promise.all(retry.map((e) => ctx.limiter.run(() => runHandler(ctx, e))));
+  // Until a success is acked its entry must not look abandoned: a page can outlast
+  // MIN_IDLE_MS, and another sweep would claim the entry, run it again and, at the last
+  // delivery, dead-letter a message that succeeded. Failures are let go at once so their
+  // backoff starts.
+  const lease = new Lease({
+    redis: ctx.redis,
+    stream: ctx.stream,
+    group: ctx.group,
+    consumer: ctx.consumer,
+    leaseMs: ctx.leaseMs,
+    counter: ctx.counter,
+    mayRequest: ctx.mayRenew,
+  });
+  for (const e of retry) {
+    lease.hold(e.id);
+  }
+  try {
+    return await settleHeld(ctx, retry, dead, deletedIds, cursor, lease);
+  } finally {
+    lease.stop();
+  }
+}
+
+async function settleHeld(
+  ctx: SettleContext,
+  retry: ClaimedEntry[],
+  dead: DeadLetterInput[],
+  deletedIds: string[],
+  cursor: string,
+  lease: Lease,
+): Promise<SettleOutcome> {
+  const runs = await Promise.all(
+    retry.map((e) =>
+      ctx.limiter.run(async () => {
+        const run = await runHandler(ctx, e);
+        if (run.error !== undefined) {
+          lease.release(e.id);
+        }
+        return run;
+      }),
+    ),
+  );
   const fieldsOf = new Map(retry.map((e) => [e.id, e.fields]));
   for (const run of runs) {
     if (run.permanent) {

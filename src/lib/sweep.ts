@@ -118,6 +118,9 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     signal: options.signal ?? new AbortController().signal,
     cursorKey: keys.sweepCursor,
     counter,
+    leaseMs: options.minIdleMs / 2,
+    // A renewal only while a whole page's worst case still fits after it.
+    mayRenew: () => fits(1 + pageMaxRequests(options.pageSize ?? DEFAULTS.sweepCount)),
   };
   // Hygiene and trimming are reserved up front so a large PEL cannot starve them.
   const tail = HYGIENE_MAX_REQUESTS + trimMaxRequests(trim);

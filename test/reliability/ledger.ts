@@ -1,0 +1,324 @@
+/**
+ * @module The soak suite's bookkeeping: what each message is meant to do, what the handler saw,
+ * which acks Redis confirmed, and the end-of-run invariant (issue 7) checked against Redis itself.
+ */
+import type { Redis } from "@upstash/redis/cloudflare";
+import { PermanentError } from "../../src/lib/errors";
+import type { MessageHandler } from "../../src/lib/message";
+import type { Direct } from "../helpers/redis";
+
+/** `SOAK=1` (`npm run soak`): the heavy run. */
+export const SOAK = process.env.SOAK === "1";
+
+/**
+ * good: succeeds unless a random transient fault hits it; poison: always throws (must end
+ * in the DLQ as max_deliveries); permanent: always throws PermanentError (permanent_error).
+ */
+export type Kind = "good" | "poison" | "permanent";
+
+/** Deterministic by index: 2% poison, 2% permanent. */
+export function kindOf(i: number): Kind {
+  const r = i % 50;
+  return r === 7 ? "poison" : r === 31 ? "permanent" : "good";
+}
+
+/** A seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Orders stream ids numerically (`1-10` after `1-9`). */
+export function compareIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split("-").map(BigInt);
+  const [bm = 0n, bs = 0n] = b.split("-").map(BigInt);
+  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export type HandlerFaults = {
+  /** Probability that a call on a not-yet-processed good message throws. */
+  transientRate: number;
+  /** Probability that a call takes `slowMs` (drain: the lease must hold it). */
+  slowRate: number;
+  slowMs: number;
+};
+
+export type Summary = {
+  scenario: string;
+  messages: number;
+  faults: Record<string, number>;
+  lost: number;
+  duplicates: number;
+  dlq: { total: number; max_deliveries: number; permanent_error: number };
+  /** Entries XTRIM removed while pending, acked unhandled by the sweep. */
+  trimmed: number;
+  /** Dead-lettered (max_deliveries) after a success whose XACK was never confirmed. */
+  deadLetteredAfterLostAck: number;
+  /** Dead-lettered (max_deliveries) while a success's XACK was held back by retries. */
+  deadLetteredBeforeLateAck: number;
+  handlerCalls: number;
+  durationMs: number;
+};
+
+/** Everything the harness knows about the messages of one scenario. */
+export class Ledger {
+  readonly kinds = new Map<string, Kind>();
+  readonly successes = new Map<string, number>();
+  readonly calls = new Map<string, number>();
+  /** Ids a handler success's XACK was confirmed for (the pipeline answered). */
+  readonly ackConfirmed = new Set<string>();
+  readonly faults: Record<string, number> = {};
+  readonly started = Date.now();
+  /** Pending entries removed by XTRIM MINID (all ids below the bound, not yet processed). */
+  readonly trimmed = new Set<string>();
+  private readonly random: () => number;
+
+  constructor(
+    readonly scenario: string,
+    seed: number,
+    private readonly f: HandlerFaults = { transientRate: 0, slowRate: 0, slowMs: 0 },
+  ) {
+    this.random = prng(seed);
+  }
+
+  count(kind: string, n = 1): void {
+    this.faults[kind] = (this.faults[kind] ?? 0) + n;
+  }
+
+  /** Records produced ids with the kind they were produced as. */
+  produced(ids: string[], kinds: Kind[]): void {
+    ids.forEach((id, i) => {
+      this.kinds.set(id, kinds[i] ?? "good");
+    });
+  }
+
+  /**
+   * The handler every drain and sweep of the scenario runs. A good message that already
+   * succeeded once succeeds again (an idempotent handler), so a redelivery is a duplicate,
+   * never a failure.
+   */
+  readonly handler: MessageHandler = async (m, ctx) => {
+    this.calls.set(m.id, (this.calls.get(m.id) ?? 0) + 1);
+    const kind = (m.fields.kind as Kind | undefined) ?? "good";
+    if (this.f.slowRate > 0 && this.random() < this.f.slowRate) {
+      this.count("slowHandler");
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, this.f.slowMs);
+        ctx.signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          reject(new Error("aborted"));
+        });
+      });
+    } else if (this.random() < 0.3) {
+      await null;
+    }
+    if (kind === "poison") {
+      this.count("poisonCall");
+      throw new Error(`poison ${m.id}`);
+    }
+    if (kind === "permanent") {
+      this.count("permanentCall");
+      throw new PermanentError(`permanent ${m.id}`);
+    }
+    const before = this.successes.get(m.id) ?? 0;
+    if (before === 0 && this.random() < this.f.transientRate) {
+      this.count("handlerTransient");
+      throw new Error(`transient ${m.id}`);
+    }
+    this.successes.set(m.id, before + 1);
+  };
+
+  /**
+   * The client as the library gets it, with its pipelines watched: when a pipeline holding an
+   * `XACK` answers, those ids' acks are confirmed. The library itself is untouched.
+   */
+  watch(redis: Redis): Redis {
+    const ledger = this;
+    return new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop === "pipeline") {
+          return () => {
+            const p = target.pipeline();
+            const ids: string[] = [];
+            const xack = p.xack;
+            const exec = p.exec;
+            p.xack = ((stream: string, group: string, id: string | string[]) => {
+              ids.push(...(Array.isArray(id) ? id : [id]));
+              return xack(stream, group, id);
+            }) as typeof p.xack;
+            p.exec = (async (opts?: { keepErrors: true }) => {
+              const replies = await exec(opts as { keepErrors: true });
+              const first = Array.isArray(replies) ? replies[0] : undefined;
+              const failed = opts?.keepErrors && (first as { error?: string })?.error;
+              if (!failed) {
+                for (const id of ids) {
+                  ledger.ackConfirmed.add(id);
+                }
+              }
+              return replies;
+            }) as typeof p.exec;
+            return p;
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  }
+
+  /**
+   * The invariant, per message id, against Redis: acked after at least one successful handler
+   * call, or in the DLQ with the right reason; the PEL empty; nothing dead-lettered twice;
+   * nothing whose success was acked dead-lettered. Returns the violations (empty = pass) and
+   * the one-line summary.
+   */
+  async check(
+    d: Direct,
+    stream: string,
+    group: string,
+    dlqStream: string,
+    maxDeliveries: number,
+    options: { ackLossPossible: boolean },
+  ): Promise<{ violations: string[]; summary: Summary }> {
+    const violations: string[] = [];
+    const [pending] = (await d.sendCommand(["XPENDING", stream, group])) as [number];
+    if (pending !== 0) {
+      violations.push(`PEL not empty: ${pending} pending`);
+    }
+    const rows = (await d.sendCommand(["XRANGE", dlqStream, "-", "+"])) as [string, string[]][];
+    const dead = new Map<string, string[]>();
+    for (const [, flat] of rows) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) {
+        f[flat[i] ?? ""] = flat[i + 1] ?? "";
+      }
+      const list = dead.get(f.original_id ?? "") ?? [];
+      list.push(f.reason ?? "");
+      dead.set(f.original_id ?? "", list);
+    }
+    let lost = 0;
+    let duplicates = 0;
+    let handlerCalls = 0;
+    let afterLostAck = 0;
+    let ackLate = 0;
+    const bad = (id: string, text: string) => {
+      if (violations.length < 20) {
+        violations.push(`${id}: ${text}`);
+      }
+    };
+    for (const [id, kind] of this.kinds) {
+      const ok = this.successes.get(id) ?? 0;
+      const calls = this.calls.get(id) ?? 0;
+      handlerCalls += calls;
+      duplicates += Math.max(0, ok - 1);
+      const reasons = dead.get(id) ?? [];
+      if (reasons.length > 1) {
+        bad(id, `dead-lettered ${reasons.length} times`);
+      }
+      if (calls > maxDeliveries) {
+        bad(id, `${calls} handler calls > MAX_DELIVERIES=${maxDeliveries}`);
+      }
+      const reason = reasons[0];
+      if (reason === undefined) {
+        if (ok === 0 && !this.trimmed.has(id)) {
+          lost++;
+          bad(id, `${kind}: neither handled successfully nor dead-lettered (lost)`);
+        }
+        continue;
+      }
+      if (kind === "poison" && reason !== "max_deliveries") {
+        bad(id, `poison dead-lettered as ${reason}`);
+      }
+      if (kind === "permanent" && reason !== "permanent_error") {
+        // Only when every dead-letter move failed until the deliveries ran out.
+        if (!(options.ackLossPossible && reason === "max_deliveries")) {
+          bad(id, `permanent dead-lettered as ${reason}`);
+        }
+      }
+      if (kind === "good") {
+        if (reason !== "max_deliveries") {
+          bad(id, `good message dead-lettered as ${reason}`);
+        }
+        if (ok > 0) {
+          if (!options.ackLossPossible) {
+            bad(id, "dead-lettered after a success, with no request fault to explain it");
+          } else if (this.ackConfirmed.has(id)) {
+            // The move won a race against an ack that client retries held back longer than
+            // the whole backoff ladder: like SQS's maxReceiveCount, deliveries are counted,
+            // not failures. Reported, never lost.
+            ackLate++;
+          } else {
+            afterLostAck++;
+          }
+        }
+      }
+    }
+    const reasons = [...dead.values()].flat();
+    const summary: Summary = {
+      scenario: this.scenario,
+      messages: this.kinds.size,
+      faults: { ...this.faults },
+      lost,
+      duplicates,
+      dlq: {
+        total: rows.length,
+        max_deliveries: reasons.filter((r) => r === "max_deliveries").length,
+        permanent_error: reasons.filter((r) => r === "permanent_error").length,
+      },
+      trimmed: this.trimmed.size,
+      deadLetteredAfterLostAck: afterLostAck,
+      deadLetteredBeforeLateAck: ackLate,
+      handlerCalls,
+      durationMs: Date.now() - this.started,
+    };
+    return { violations, summary };
+  }
+}
+
+/** Adds `n` messages `{ i, kind, ... }` in pipelines of 500; returns ids and kinds. */
+export async function produce(
+  d: Direct,
+  stream: string,
+  ledger: Ledger,
+  from: number,
+  n: number,
+): Promise<void> {
+  for (let start = from; start < from + n; start += 500) {
+    const end = Math.min(from + n, start + 500);
+    const multi = d.multi();
+    const kinds: Kind[] = [];
+    for (let i = start; i < end; i++) {
+      const kind = kindOf(i);
+      kinds.push(kind);
+      multi.addCommand(["XADD", stream, "*", "i", String(i), "kind", kind, "pad", "x".repeat(32)]);
+    }
+    ledger.produced((await multi.execAsPipeline()).map(String), kinds);
+  }
+}
+
+/** Whether the group has read everything and owns nothing pending. */
+export async function drained(d: Direct, stream: string, group: string): Promise<boolean> {
+  const info = (await d.sendCommand(["XINFO", "STREAM", stream])) as unknown[];
+  const last = String(info[info.indexOf("last-generated-id") + 1]);
+  const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
+  const g = groups.find((row) => String(row[row.indexOf("name") + 1]) === group);
+  if (!g) {
+    return false;
+  }
+  const delivered = String(g[g.indexOf("last-delivered-id") + 1]);
+  const pending = Number(g[g.indexOf("pending") + 1]);
+  return delivered === last && pending === 0;
+}
+
+/** Prints the one-line JSON summary the issue asks for (also collected for the README). */
+export function report(summary: Summary): void {
+  console.log(`RELIABILITY ${JSON.stringify(summary)}`);
+}

@@ -1,0 +1,49 @@
+/**
+ * Regression (found by the soak): a sweep page outlasting MIN_IDLE_MS let a second sweep claim
+ * entries the first had already handled successfully but not yet acked; at the last delivery
+ * the second sweep dead-lettered them as max_deliveries. The sweep now holds a lease on the
+ * entries it is handling, as the drain does.
+ */
+import { describe, expect, it } from "vitest";
+import { listDeadLetters } from "../../src/lib/dead-letter";
+import type { MessageHandler } from "../../src/lib/message";
+import { useFixture } from "../lib/sweep-fixture";
+import { sleep } from "./ledger";
+
+const f = useFixture("sweep-lease");
+
+describe.each(["fixed", "exponential"] as const)("sweep lease (%s backoff)", (retryBackoff) => {
+  it("keeps a succeeded entry of a long page from a second sweep until it is acked", async () => {
+    const [done = "", slow = ""] = await f.pending([{ n: "quick" }, { n: "slow" }]);
+    // Two failed runs so far: this sweep's claim is the last delivery (3 of MAX_DELIVERIES=3).
+    await f.age([done, slow], 10_000, 2);
+    const calls: string[] = [];
+    const handler: MessageHandler = async (m) => {
+      calls.push(`${m.consumer}:${m.fields.n}`);
+      if (m.fields.n === "slow") {
+        await sleep(600);
+      }
+    };
+    const first = f.run({
+      handler,
+      minIdleMs: 100,
+      maxBackoffMs: 100,
+      retryBackoff,
+      consumer: "sweep-a",
+    });
+    await sleep(300);
+    const second = await f.run({
+      handler,
+      minIdleMs: 100,
+      maxBackoffMs: 100,
+      retryBackoff,
+      consumer: "sweep-b",
+    });
+    const report = await first;
+    expect(second).toMatchObject({ claimed: 0, deadLettered: 0 });
+    expect(report).toMatchObject({ claimed: 2, acked: 2, deadLettered: 0 });
+    expect(calls.sort()).toEqual(["sweep-a:quick", "sweep-a:slow"]);
+    expect((await listDeadLetters({ redis: f.redis, dlqStream: f.dlq })).entries).toEqual([]);
+    expect(await f.pel()).toEqual([]);
+  });
+});
