@@ -17,7 +17,7 @@ import { runUntilDrained } from "./runner";
 const GROUP = "workers";
 const MAX_DELIVERIES = 3;
 const TIMEOUT = SOAK ? 600_000 : 90_000;
-const N = SOAK ? { redis: 10_000, worker: 2000 } : { redis: 2000, worker: 400 };
+const N = SOAK ? { redis: 30_000, worker: 3000 } : { redis: 2000, worker: 400 };
 
 describe("Redis restart", () => {
   let redis: DurableRedis;

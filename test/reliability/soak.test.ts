@@ -15,7 +15,7 @@ const MAX_DELIVERIES = 3;
 const MIN_IDLE_MS = 80;
 /** Messages per scenario: CI 2,000+ in total per scenario; soak 100,000+ over the file. */
 const N = SOAK
-  ? { handler: 40_000, bridge: 30_000, trim: 20_000 }
+  ? { handler: 80_000, bridge: 80_000, trim: 40_000 }
   : { handler: 4000, bridge: 3000, trim: 2000 };
 const TIMEOUT = SOAK ? 900_000 : 120_000;
 
