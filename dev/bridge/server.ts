@@ -249,7 +249,10 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
     return;
   }
-  res.writeHead(status, { "content-type": "application/json" });
+  // A refused oversized body is left unread: close the connection rather than let the next
+  // keep-alive request be parsed out of its remains.
+  const close = status === 413 ? { connection: "close" } : {};
+  res.writeHead(status, { "content-type": "application/json", ...close });
   res.end(JSON.stringify(body));
 }
 

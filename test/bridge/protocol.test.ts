@@ -5,7 +5,7 @@ import { freePort, startRedisServer } from "../setup/find-redis";
 
 let d: Direct;
 let ks: Keyspace;
-const redis = () => upstash();
+const redis = () => upstash({ base64: true });
 
 beforeAll(async () => {
   d = await direct();

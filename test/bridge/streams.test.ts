@@ -15,7 +15,6 @@ let b: string;
 
 beforeAll(async () => {
   d = await direct();
-  redis = upstash();
 });
 afterAll(async () => {
   await d.quit();
@@ -63,7 +62,14 @@ function withoutIdle(rows: unknown): unknown {
   return (rows as unknown[][]).map((r) => [r[0], r[1], typeof r[2], r[3]]);
 }
 
-describe("stream commands through the bridge equal a direct connection", () => {
+describe.each([
+  ["base64", true],
+  ["plain JSON", false],
+])("stream commands through the bridge equal a direct connection (%s replies)", (_, base64) => {
+  beforeAll(() => {
+    redis = upstash({ base64 });
+  });
+
   it("xadd returns the id and keeps values with unicode, JSON text and leading zeros", async () => {
     const fields = { amount: "007", note: '{"a":1}', name: "Zoë 🚀", empty: "" };
     const id = await redis.xadd(a, "5-1", fields);

@@ -6,7 +6,11 @@ import { inject } from "vitest";
 
 export type UpstashOptions = { url?: string; token?: string; base64?: boolean; retry?: boolean };
 
-/** The client exactly as the Worker creates it (DESIGN 1a), pointed at the shared bridge. */
+/**
+ * The client exactly as the Worker creates it (DESIGN 1a; plain JSON replies, see
+ * src/handlers/client.ts), pointed at the shared bridge. `base64: true` asks for
+ * `Upstash-Encoding: base64`, the client's own default, which the conformance suite covers too.
+ */
 export function upstash(options: UpstashOptions = {}): Redis {
   return new Redis({
     url: options.url ?? inject("bridgeUrl"),
@@ -14,7 +18,7 @@ export function upstash(options: UpstashOptions = {}): Redis {
     automaticDeserialization: false,
     enableAutoPipelining: false,
     enableTelemetry: false,
-    responseEncoding: options.base64 === false ? false : "base64",
+    responseEncoding: options.base64 === true ? "base64" : false,
     retry: options.retry === true ? undefined : false,
   });
 }
