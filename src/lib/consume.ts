@@ -3,7 +3,7 @@
 import { Limiter } from "./concurrency";
 import { type DeadLetterInput, moveToDeadLetter } from "./dead-letter";
 import { type ConsumeOptions, resolveDrainOptions } from "./drain-options";
-import { errorMessage, type RedisCommandError, StreamsWorkerError } from "./errors";
+import { errorMessage, StreamsWorkerError } from "./errors";
 import { ensureGroup, forgetGroup, isNoGroupError } from "./group";
 import { streamKeys } from "./keys";
 import { Lease } from "./lease";
@@ -34,6 +34,8 @@ export type DrainReport = {
 
 /** A straggler may hold the next read this long at least; it never holds it indefinitely. */
 const MIN_GRACE_MS = 10;
+/** Requests kept back for the final flush: one ack pipeline, one dead-letter call. */
+const RESERVE = 2;
 
 /**
  * Drains up to `maxMessages` from the group in batches of `batchSize`: each handler
@@ -56,7 +58,7 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
   const lease = new Lease({
     ...o,
     counter,
-    mayRequest: () => counter.count + reserve() < o.maxRequests,
+    mayRequest: () => counter.count + RESERVE < o.maxRequests,
     onRenew: (ids) => emit({ event: "lease_renewed", ids }),
     onError: (e) => emit({ event: "redis_error", error: e.message }),
   });
@@ -75,8 +77,6 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
   let handlerMsTotal = 0;
   let handlerCount = 0;
 
-  /** Requests kept back for the final flush: one ack pipeline, one dead-letter call. */
-  const reserve = () => 2;
   const perRead = () => 1 + (o.idempotencyTtlS > 0 ? 1 : 0);
 
   async function handle(entry: ReadEntry, done: boolean): Promise<void> {
@@ -283,7 +283,7 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
     if (remaining <= 0 || (report.batches > 0 && remaining < slowestBatchMs)) {
       return "budget";
     }
-    if (counter.count + perRead() + reserve() > o.maxRequests) {
+    if (counter.count + perRead() + RESERVE > o.maxRequests) {
       return "requests";
     }
     return null;
@@ -299,7 +299,7 @@ function isPermanent(e: unknown): boolean {
 
 function toReportError(e: unknown): { code: string; message: string } {
   const code = e instanceof StreamsWorkerError ? e.code : "REDIS_ERROR";
-  return { code, message: errorMessage(e as RedisCommandError) };
+  return { code, message: errorMessage(e) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -28,14 +28,19 @@ export type PagesContext = {
   fits(n: number): boolean;
 };
 
+/** What the pages of one run did: the page-level part of the SweepReport. */
 export type PagesResult = {
+  /** Pending entries idle ≥ minIdleMs looked at (XPENDING rows / XAUTOCLAIM results). */
   scanned: number;
   claimed: number;
+  /** Handler runs. */
   retried: number;
   acked: number;
+  /** Handler runs that threw and stay pending. */
   failed: number;
   deadLettered: number;
   deletedEntries: number;
+  /** Where the next run starts; `0-0` = a new cycle. */
   cursor: string;
   stoppedBy: SweepStop;
 };

@@ -64,27 +64,13 @@ const EMPTY = {
   cursor: CYCLE_START,
 };
 
-export type SweepReport = {
-  consumer: string;
-  /** Pending entries idle ≥ minIdleMs looked at (XPENDING rows / XAUTOCLAIM results). */
-  scanned: number;
-  claimed: number;
-  /** Handler runs. */
-  retried: number;
-  acked: number;
-  /** Handler runs that threw and stay pending. */
-  failed: number;
-  deadLettered: number;
-  deletedEntries: number;
-  deletedConsumers: number;
-  /** Where the next run starts; `0-0` = a new cycle. */
-  cursor: string;
-  /** Entries removed by TRIM. */
-  trimmed: number;
-  stoppedBy: SweepStop;
-  requests: number;
-  durationMs: number;
-};
+export type SweepReport = { consumer: string } & PagesResult & {
+    deletedConsumers: number;
+    /** Entries removed by TRIM. */
+    trimmed: number;
+    requests: number;
+    durationMs: number;
+  };
 
 /**
  * One sweep run: pages through the PEL from the stored cursor, claims ripe entries,
