@@ -6,7 +6,7 @@ import { type ConsumeOptions, resolveDrainOptions } from "./drain-options";
 import { errorMessage, StreamsWorkerError } from "./errors";
 import { ensureGroup, forgetGroup, isNoGroupError } from "./group";
 import { streamKeys } from "./keys";
-import { Lease } from "./lease";
+import { LEASE_MAX_REQUESTS, Lease } from "./lease";
 import type { StreamMessage } from "./message";
 import type { ReadEntry } from "./replies/index";
 import { counted, requestCounter } from "./requests";
@@ -58,8 +58,9 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
   const lease = new Lease({
     ...o,
     counter,
-    mayRequest: () => counter.count + RESERVE < o.maxRequests,
+    mayRequest: () => counter.count + LEASE_MAX_REQUESTS + RESERVE <= o.maxRequests,
     onRenew: (ids) => emit({ event: "lease_renewed", ids }),
+    onLost: (ids) => emit({ event: "lease_lost", ids }),
     onError: (e) => emit({ event: "redis_error", error: e.message }),
   });
   const report: DrainReport = {

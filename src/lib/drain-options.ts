@@ -14,6 +14,8 @@ export type DrainEvent =
   | { event: "handler_failed"; id: string; error: string }
   | { event: "dead_lettered"; ids: string[] }
   | { event: "lease_renewed"; ids: string[] }
+  /** A sweep claimed these while their handlers ran (the renewal came late): a duplicate run. */
+  | { event: "lease_lost"; ids: string[] }
   | { event: "ack_failed"; ids: string[]; error: string }
   | { event: "redis_error"; error: string }
   | { event: "group_created"; stream: string; group: string };

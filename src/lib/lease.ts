@@ -1,9 +1,15 @@
 /** @module Keeps a slow handler's entry from looking abandoned while it is still running. */
-import type { Redis } from "@upstash/redis";
-import { RedisCommandError } from "./errors";
-import { counted, type RequestCounter } from "./requests";
+import { RedisCommandError, ReplyShapeError } from "./errors";
+import type { RequestCounter } from "./requests";
+import { LuaScript, type ScriptRedis } from "./script";
+import { LEASE_RENEW } from "./scripts/lease-renew";
 
-export type LeaseRedis = Pick<Redis, "exec">;
+const RENEW = new LuaScript("lease-renew", LEASE_RENEW);
+
+/** Most requests one renewal makes: EVALSHA, and EVAL after a script flush. */
+export const LEASE_MAX_REQUESTS = 2;
+
+export type LeaseRedis = ScriptRedis;
 
 export type LeaseOptions = {
   redis: LeaseRedis;
@@ -13,9 +19,11 @@ export type LeaseOptions = {
   /** A held entry is re-claimed once it has gone this long without one. */
   leaseMs: number;
   counter: RequestCounter;
-  /** Asked before each renewal: false when the request budget is spent. */
+  /** Asked before each renewal: false when {@link LEASE_MAX_REQUESTS} no longer fit. */
   mayRequest: () => boolean;
   onRenew?: (ids: string[]) => void;
+  /** Held ids another consumer claimed (or someone acked) before the renewal came. */
+  onLost?: (ids: string[]) => void;
   onError?: (error: RedisCommandError) => void;
 };
 
@@ -23,7 +31,9 @@ export type LeaseOptions = {
  * While a handler runs, its entry's idle time grows; at MIN_IDLE_MS the sweep would hand
  * it to another consumer. Every `leaseMs` the entries still held are re-claimed by their
  * own consumer with `XCLAIM ... JUSTID`, which resets idle time without touching the
- * delivery counter, all ids in one request.
+ * delivery counter, all ids in one script call. An entry a sweep claimed while the renewal
+ * was late stays with the sweep (the handler's outcome is still acked or dead-lettered if
+ * the entry is pending for this consumer; otherwise the sweep's run settles it).
  * @see https://redis.io/commands/xclaim
  */
 export class Lease {
@@ -55,20 +65,34 @@ export class Lease {
     }
     this.busy = true;
     const ids = due.map(([id]) => id);
-    const { redis, stream, group, consumer } = this.options;
+    const { redis, stream, group, consumer, counter } = this.options;
     try {
-      await counted(
-        this.options.counter,
-        redis.exec(["XCLAIM", stream, group, consumer, "0", ...ids, "JUSTID"]),
-      );
+      const reply = await RENEW.run(redis, [stream], [group, consumer, ...ids], counter);
+      if (!Array.isArray(reply)) {
+        throw new ReplyShapeError(`lease-renew returned ${JSON.stringify(reply)}`);
+      }
+      const kept = new Set(reply.map(String));
+      const lost = ids.filter((id) => !kept.has(id));
       for (const id of ids) {
         if (this.held.has(id)) {
-          this.held.set(id, now);
+          if (kept.has(id)) {
+            this.held.set(id, now);
+          } else {
+            // Renewing it again would do nothing: the entry is someone else's now.
+            this.held.delete(id);
+          }
         }
       }
-      this.options.onRenew?.(ids);
+      if (kept.size > 0) {
+        this.options.onRenew?.([...kept]);
+      }
+      if (lost.length > 0) {
+        this.options.onLost?.(lost);
+      }
     } catch (e) {
-      this.options.onError?.(RedisCommandError.from("XCLAIM", e));
+      this.options.onError?.(
+        e instanceof RedisCommandError ? e : RedisCommandError.from("lease-renew", e),
+      );
     } finally {
       this.busy = false;
     }

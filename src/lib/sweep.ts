@@ -5,6 +5,7 @@ import type { RetryBackoff, TrimPolicy } from "./config-schemas";
 import { deleteIdleConsumers, HYGIENE_MAX_REQUESTS } from "./consumer-hygiene";
 import { DEFAULTS } from "./defaults";
 import { streamKeys } from "./keys";
+import { LEASE_MAX_REQUESTS } from "./lease";
 import type { MessageHandler } from "./message";
 import { requestCounter } from "./requests";
 import { trimMaxRequests, trimStream } from "./retention";
@@ -106,7 +107,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     counter,
     leaseMs: options.minIdleMs / 2,
     // A renewal only while a whole page's worst case still fits after it.
-    mayRenew: () => fits(1 + pageMaxRequests(options.pageSize ?? DEFAULTS.sweepCount)),
+    mayRenew: () =>
+      fits(LEASE_MAX_REQUESTS + pageMaxRequests(options.pageSize ?? DEFAULTS.sweepCount)),
   };
   // Hygiene and trimming are reserved up front so a large PEL cannot starve them.
   const tail = HYGIENE_MAX_REQUESTS + trimMaxRequests(trim);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
-import { type ConsumeOptions, consumeBatch } from "../../src/lib/consume";
+import { type ConsumeOptions, consumeBatch, type DrainEvent } from "../../src/lib/consume";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 import { fill, pendingCount, sleep } from "./drain-fixture";
 
@@ -130,6 +130,27 @@ describe("lease", () => {
     expect(claimedByOther).toBe(false);
     expect(report.acked).toBe(1);
     expect(id).toBeDefined();
+  });
+
+  it("leaves a message a sweep claimed while its handler ran with that sweep", async () => {
+    // Regression (CI soak): a late renewal took claimed entries back with XCLAIM 0; every
+    // steal made a sweep's claim a delivery nobody ran, until a sweep dead-lettered a
+    // message as max_deliveries while its first handler was still running.
+    const [id = ""] = await fill(d, stream, 1);
+    const events: DrainEvent[] = [];
+    const report = drain({
+      minIdleMs: 150,
+      leaseMs: 30,
+      handler: () => sleep(400),
+      onEvent: (e) => events.push(e),
+    });
+    await sleep(60);
+    await d.sendCommand(["XCLAIM", stream, "g", "sweeper", "0", id]);
+    await sleep(200);
+    const pel = (await d.sendCommand(["XPENDING", stream, "g", "-", "+", "10"])) as unknown[][];
+    expect(pel.map((row) => [row[1], row[3]])).toEqual([["sweeper", 2]]);
+    expect(await report).toMatchObject({ acked: 1 });
+    expect(events).toContainEqual({ event: "lease_lost", ids: [id] });
   });
 
   it("lets the sweep claim a message whose handler outlives MIN_IDLE_MS without a lease", async () => {

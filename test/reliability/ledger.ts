@@ -79,6 +79,8 @@ export class Ledger {
   readonly started = Date.now();
   /** Pending entries removed by XTRIM MINID (all ids below the bound, not yet processed). */
   readonly trimmed = new Set<string>();
+  /** Per id, every handler call: who ran it, at which delivery, how it ended (for violations). */
+  readonly history = new Map<string, string[]>();
   private readonly random: () => number;
 
   constructor(
@@ -107,6 +109,22 @@ export class Ledger {
    */
   readonly handler: MessageHandler = async (m, ctx) => {
     this.calls.set(m.id, (this.calls.get(m.id) ?? 0) + 1);
+    const t0 = Date.now() - this.started;
+    const trace = (outcome: string) => {
+      const list = this.history.get(m.id) ?? [];
+      list.push(`${m.consumer}#${m.deliveries}@${t0}-${Date.now() - this.started}ms:${outcome}`);
+      this.history.set(m.id, list);
+    };
+    try {
+      await this.outcome(m, ctx);
+      trace("ok");
+    } catch (e) {
+      trace(e instanceof PermanentError ? "permanent" : "error");
+      throw e;
+    }
+  };
+
+  private async outcome(...[m, ctx]: Parameters<MessageHandler>): Promise<void> {
     const kind = (m.fields.kind as Kind | undefined) ?? "good";
     if (this.f.slowRate > 0 && this.random() < this.f.slowRate) {
       this.count("slowHandler");
@@ -134,7 +152,7 @@ export class Ledger {
       throw new Error(`transient ${m.id}`);
     }
     this.successes.set(m.id, before + 1);
-  };
+  }
 
   /**
    * The client as the library gets it, with its pipelines watched: when a pipeline holding an
@@ -211,7 +229,8 @@ export class Ledger {
     let ackLate = 0;
     const bad = (id: string, text: string) => {
       if (violations.length < 20) {
-        violations.push(`${id}: ${text}`);
+        const calls = this.history.get(id)?.join(", ") ?? "never handled";
+        violations.push(`${id}: ${text} [${calls}]`);
       }
     };
     for (const [id, kind] of this.kinds) {
