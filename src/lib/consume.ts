@@ -93,8 +93,11 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
     }
     try {
       await o.handler(message, { signal: abort.signal });
+      // Still held until its ack lands: a straggler in the same drain can keep the ack back
+      // longer than MIN_IDLE_MS, and the sweep would run a finished message again.
       succeed(entry.id, o.idempotencyTtlS > 0);
     } catch (e) {
+      lease.release(entry.id);
       if (isPermanent(e)) {
         toDeadLetter.push({
           id: entry.id,
@@ -107,7 +110,6 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
         emit({ event: "handler_failed", id: entry.id, error: errorMessage(e) });
       }
     } finally {
-      lease.release(entry.id);
       handlerMsTotal += Date.now() - t0;
       handlerCount++;
     }
@@ -166,6 +168,9 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
         emit({ event: "ack_failed", ids: ack, error: result.ackError });
       } else {
         report.acked += ack.length;
+        for (const id of ack) {
+          lease.release(id);
+        }
       }
       return result.entries;
     } catch (e) {

@@ -132,6 +132,37 @@ describe("lease", () => {
     expect(id).toBeDefined();
   });
 
+  it("keeps a finished message leased until its ack is sent", async () => {
+    // B finishes at 100 ms; the straggler A sets the next read (and B's ack) to ~300 ms.
+    const [a = ""] = await fill(d, stream, 2);
+    const claims: string[] = [];
+    let stop = false;
+    const sweeper = (async () => {
+      while (!stop) {
+        const [, claimed] = (await d.sendCommand([
+          "XAUTOCLAIM",
+          stream,
+          "g",
+          "other",
+          "150",
+          "0-0",
+          "JUSTID",
+        ])) as [string, string[]];
+        claims.push(...claimed.map(String));
+        await sleep(10);
+      }
+    })();
+    const report = await drain({
+      minIdleMs: 150,
+      concurrency: 2,
+      handler: (m) => sleep(m.id === a ? 500 : 100),
+    });
+    stop = true;
+    await sweeper;
+    expect(report).toMatchObject({ read: 2, acked: 2 });
+    expect(claims).toEqual([]);
+  });
+
   it("leaves a message a sweep claimed while its handler ran with that sweep", async () => {
     // Regression (CI soak): a late renewal took claimed entries back with XCLAIM 0; every
     // steal made a sweep's claim a delivery nobody ran, until a sweep dead-lettered a
