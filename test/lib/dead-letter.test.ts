@@ -112,24 +112,6 @@ describe("moveToDeadLetter", () => {
     expect(await d.xLen(dlq)).toBe(500);
     expect(counter.count).toBe(5);
   });
-
-  it("falls back to EVAL after SCRIPT FLUSH", async () => {
-    const [id = ""] = await pending([{ a: "1" }]);
-    await d.sendCommand(["SCRIPT", "FLUSH"]);
-    const counter = requestCounter();
-    await moveToDeadLetter({
-      redis,
-      stream,
-      group: "g",
-      consumer: "c",
-      dlqStream: dlq,
-      dlqMaxLen: 10,
-      entries: [{ id, fields: { a: "1" }, reason: "max_deliveries", error: "e" }],
-      counter,
-    });
-    expect(await d.xLen(dlq)).toBe(1);
-    expect(counter.count).toBe(2);
-  });
 });
 
 describe("redrive", () => {
