@@ -97,8 +97,9 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
       // longer than MIN_IDLE_MS, and the sweep would run a finished message again.
       succeed(entry.id, o.idempotencyTtlS > 0);
     } catch (e) {
-      lease.release(entry.id);
       if (isPermanent(e)) {
+        // Held until moved, for the same reason: a sweep claiming it in between would make
+        // this move skip it, and its own retry count a delivery towards max_deliveries.
         toDeadLetter.push({
           id: entry.id,
           fields: entry.fields,
@@ -106,6 +107,8 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
           error: errorMessage(e),
         });
       } else {
+        // Let go at once so its backoff starts.
+        lease.release(entry.id);
         report.failed++;
         emit({ event: "handler_failed", id: entry.id, error: errorMessage(e) });
       }
@@ -212,18 +215,25 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
       return;
     }
     const batch = toDeadLetter.splice(0, toDeadLetter.length);
-    const moved = await moveToDeadLetter({
-      redis: o.redis,
-      stream: o.stream,
-      group: o.group,
-      consumer: o.noAck ? "" : o.consumer,
-      dlqStream: keys.dlq,
-      dlqMaxLen: o.dlqMaxLen,
-      entries: batch,
-      counter,
-    });
-    report.deadLettered += moved.length;
-    emit({ event: "dead_lettered", ids: moved });
+    try {
+      const moved = await moveToDeadLetter({
+        redis: o.redis,
+        stream: o.stream,
+        group: o.group,
+        consumer: o.noAck ? "" : o.consumer,
+        dlqStream: keys.dlq,
+        dlqMaxLen: o.dlqMaxLen,
+        entries: batch,
+        counter,
+      });
+      report.deadLettered += moved.length;
+      emit({ event: "dead_lettered", ids: moved });
+    } finally {
+      // Moved, or (the move failed) left pending for the sweep: this drain is done with them.
+      for (const entry of batch) {
+        lease.release(entry.id);
+      }
+    }
   }
 
   try {

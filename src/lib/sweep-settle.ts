@@ -89,10 +89,10 @@ export async function settlePage(
       retry.push(entry);
     }
   }
-  // Until a success is acked its entry must not look abandoned: a page can outlast
-  // MIN_IDLE_MS, and another sweep would claim the entry, run it again and, at the last
-  // delivery, dead-letter a message that succeeded. Failures are let go at once so their
-  // backoff starts.
+  // Until a success is acked, or a PermanentError moved, its entry must not look abandoned:
+  // a page can outlast MIN_IDLE_MS, and another sweep would claim the entry, run it again
+  // and count that run towards max_deliveries (this page's move then skips what it no longer
+  // owns). Other failures are let go at once so their backoff starts.
   const lease = new Lease({
     redis: ctx.redis,
     stream: ctx.stream,
@@ -124,7 +124,7 @@ async function settleHeld(
     retry.map((e) =>
       ctx.limiter.run(async () => {
         const run = await runHandler(ctx, e);
-        if (run.error !== undefined) {
+        if (run.error !== undefined && !run.permanent) {
           lease.release(e.id);
         }
         return run;

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
 import { type ConsumeOptions, consumeBatch, type DrainEvent } from "../../src/lib/consume";
+import { PermanentError } from "../../src/lib/errors";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 import { fill, pendingCount, sleep } from "./drain-fixture";
 
@@ -161,6 +162,42 @@ describe("lease", () => {
     await sweeper;
     expect(report).toMatchObject({ read: 2, acked: 2 });
     expect(claims).toEqual([]);
+  });
+
+  it("keeps a PermanentError message leased until it is dead-lettered", async () => {
+    // B fails for good at 100 ms; its move rides on the next loop turn, ~300 ms.
+    const [a = "", b = ""] = await fill(d, stream, 2);
+    const claims: string[] = [];
+    let stop = false;
+    const sweeper = (async () => {
+      while (!stop) {
+        const [, claimed] = (await d.sendCommand([
+          "XAUTOCLAIM",
+          stream,
+          "g",
+          "other",
+          "150",
+          "0-0",
+          "JUSTID",
+        ])) as [string, string[]];
+        claims.push(...claimed.map(String));
+        await sleep(10);
+      }
+    })();
+    const report = await drain({
+      minIdleMs: 150,
+      concurrency: 2,
+      handler: async (m) => {
+        await sleep(m.id === a ? 500 : 100);
+        if (m.id === b) {
+          throw new PermanentError("bad order");
+        }
+      },
+    });
+    stop = true;
+    await sweeper;
+    expect(claims).toEqual([]);
+    expect(report).toMatchObject({ acked: 1, deadLettered: 1 });
   });
 
   it("leaves a message a sweep claimed while its handler ran with that sweep", async () => {

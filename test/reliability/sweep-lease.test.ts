@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { listDeadLetters } from "../../src/lib/dead-letter";
+import { PermanentError } from "../../src/lib/errors";
 import type { MessageHandler } from "../../src/lib/message";
 import { useFixture } from "../lib/sweep-fixture";
 import { sleep } from "./ledger";
@@ -45,5 +46,28 @@ describe.each(["fixed", "exponential"] as const)("sweep lease (%s backoff)", (re
     expect(calls.sort()).toEqual(["sweep-a:quick", "sweep-a:slow"]);
     expect((await listDeadLetters({ redis: f.redis, dlqStream: f.dlq })).entries).toEqual([]);
     expect(await f.pel()).toEqual([]);
+  });
+
+  it("keeps a PermanentError entry of a long page from a second sweep until it is moved", async () => {
+    const [bad = "", slow = ""] = await f.pending([{ n: "bad" }, { n: "slow" }]);
+    await f.age([bad, slow], 10_000, 1);
+    const calls: string[] = [];
+    const handler: MessageHandler = async (m) => {
+      calls.push(`${m.consumer}:${m.fields.n}`);
+      if (m.fields.n === "bad") {
+        throw new PermanentError("bad order");
+      }
+      await sleep(600);
+    };
+    const options = { handler, minIdleMs: 100, maxBackoffMs: 100, retryBackoff };
+    const first = f.run({ ...options, consumer: "sweep-a" });
+    await sleep(300);
+    const second = await f.run({ ...options, consumer: "sweep-b" });
+    const report = await first;
+    expect(second).toMatchObject({ claimed: 0 });
+    expect(report).toMatchObject({ claimed: 2, acked: 1, deadLettered: 1 });
+    expect(calls.sort()).toEqual(["sweep-a:bad", "sweep-a:slow"]);
+    const dead = (await listDeadLetters({ redis: f.redis, dlqStream: f.dlq })).entries;
+    expect(dead.map((e) => [e.originalId, e.reason])).toEqual([[bad, "permanent_error"]]);
   });
 });
