@@ -102,7 +102,8 @@ export async function settlePage(
     counter: ctx.counter,
     mayRequest: ctx.mayRenew,
   });
-  for (const e of retry) {
+  // The exhausted ones too: their move waits for the page's handlers.
+  for (const e of claimed) {
     lease.hold(e.id);
   }
   try {

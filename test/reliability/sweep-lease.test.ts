@@ -70,4 +70,19 @@ describe.each(["fixed", "exponential"] as const)("sweep lease (%s backoff)", (re
     const dead = (await listDeadLetters({ redis: f.redis, dlqStream: f.dlq })).entries;
     expect(dead.map((e) => [e.originalId, e.reason])).toEqual([[bad, "permanent_error"]]);
   });
+
+  it("keeps an exhausted entry of a long page from a second sweep until it is moved", async () => {
+    const [spent = "", slow = ""] = await f.pending([{ n: "spent" }, { n: "slow" }]);
+    await f.age([spent], 10_000, 3);
+    await f.age([slow], 10_000, 1);
+    const handler: MessageHandler = () => sleep(600);
+    const options = { handler, minIdleMs: 100, maxBackoffMs: 100, retryBackoff };
+    const first = f.run({ ...options, consumer: "sweep-a" });
+    await sleep(300);
+    const second = await f.run({ ...options, consumer: "sweep-b" });
+    expect(second).toMatchObject({ claimed: 0 });
+    expect(await first).toMatchObject({ claimed: 2, acked: 1, deadLettered: 1 });
+    const dead = (await listDeadLetters({ redis: f.redis, dlqStream: f.dlq })).entries;
+    expect(dead.map((e) => [e.originalId, e.reason])).toEqual([[spent, "max_deliveries"]]);
+  });
 });
