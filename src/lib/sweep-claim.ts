@@ -27,7 +27,7 @@ export type ClaimPage = {
 };
 
 export type ClaimOptions = BackoffOptions & {
-  redis: Pick<Redis, "exec"> & ScriptRedis;
+  redis: Pick<Redis, "exec" | "pipeline"> & ScriptRedis;
   stream: string;
   group: string;
   consumer: string;
@@ -89,15 +89,19 @@ export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
 
 /**
  * RETRY_BACKOFF=exponential: `XPENDING ... IDLE minIdle` lists a page with idle times and
- * counters, `XCLAIM` takes the ripe ids in one call. Its min-idle-time (`minIdleMs`) makes a
- * racing sweep's claim, or a drain's lease, in between win: either resets the idle time, and
- * XCLAIM then skips the id. Requested ids that did not come back are either deleted (acked
- * by script, counted) or taken by someone else (left alone).
+ * counters, then one pipeline request `XCLAIM`s the ripe ids and reads their counters back
+ * with `XPENDING` for this consumer. XCLAIM's min-idle-time (`minIdleMs`) makes a racing
+ * claim, or a drain's lease, in between win: either resets the idle time, and XCLAIM then
+ * skips the id. The counters are read again rather than taken from the listing plus one: if
+ * this invocation stalls longer than MIN_IDLE_MS between the two requests, another sweep may
+ * have claimed an entry in between, and the listed count would be one short. Requested ids
+ * that did not come back are either deleted (acked by script, counted) or taken by someone
+ * else (left alone).
  * @see https://redis.io/commands/xpending
  * @see https://redis.io/commands/xclaim
  */
 export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
-  const { stream, group } = o;
+  const { stream, group, consumer } = o;
   const start = o.cursor === CYCLE_START ? "-" : o.cursor;
   const rows = parseXPendingExtended(
     await send(o, ["XPENDING", stream, group, "IDLE", o.minIdleMs, start, "+", o.count]),
@@ -105,17 +109,29 @@ export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   const last = rows[rows.length - 1];
   const cursor = rows.length < o.count || !last ? CYCLE_START : nextStreamId(last.id);
   const ripe = rows.filter((r) => isRipe(r.idleMs, r.deliveries, o));
-  if (ripe.length === 0) {
+  const first = ripe[0];
+  const end = ripe[ripe.length - 1];
+  if (!first || !end) {
     return { scanned: rows.length, claimed: [], deletedIds: [], cursor };
   }
   const ids = ripe.map((r) => r.id);
-  const raw = await send(o, ["XCLAIM", stream, group, o.consumer, o.minIdleMs, ...ids]);
-  const got = new Map(parseXClaim(raw).map((e) => [e.id, e.fields]));
-  // Nobody touched a claimed entry since XPENDING (that would have reset its idle time),
-  // so its counter is the listed one plus this claim.
-  const claimed = ripe.flatMap((r) => {
-    const fields = got.get(r.id);
-    return fields ? [{ id: r.id, fields, deliveries: r.deliveries + 1 }] : [];
+  const pipe = o.redis.pipeline();
+  pipe.xclaim(stream, group, consumer, o.minIdleMs, ids);
+  // Right behind the claim on the same connection: nobody can claim what was just claimed
+  // (its idle time is 0), and this consumer owns nothing else in [first, end].
+  pipe.xpending(stream, group, first.id, end.id, ids.length, { consumer });
+  let replies: unknown[];
+  try {
+    replies = await counted(o.counter, pipe.exec());
+  } catch (e) {
+    throw RedisCommandError.from("XCLAIM+XPENDING", e);
+  }
+  const got = new Map(parseXClaim(replies[0]).map((e) => [e.id, e.fields]));
+  const counters = new Map(parseXPendingExtended(replies[1]).map((r) => [r.id, r.deliveries]));
+  const claimed = ids.flatMap((id) => {
+    const fields = got.get(id);
+    const deliveries = counters.get(id);
+    return fields && deliveries !== undefined ? [{ id, fields, deliveries }] : [];
   });
   const missing = ids.filter((id) => !got.get(id));
   const deletedIds = missing.length === 0 ? [] : await ackDeleted(o, missing);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { listDeadLetters } from "../../src/lib/dead-letter";
 import { PermanentError } from "../../src/lib/errors";
+import type { SweepRedis } from "../../src/lib/sweep";
 import { DRAIN, GROUP, MIN_IDLE_MS, recorder, useFixture } from "./sweep-fixture";
 
 const f = useFixture("sweep");
@@ -125,6 +126,32 @@ describe("sweep backoff", () => {
     await f.age([id], MIN_IDLE_MS * 3 + 300, 6);
     const report = await f.run({ maxBackoffMs: MIN_IDLE_MS * 3, maxDeliveries: 10 });
     expect(report).toMatchObject({ claimed: 1 });
+  });
+});
+
+describe("sweep claim counters", () => {
+  it("counts a claim another sweep made between its listing and its own claim", async () => {
+    // This sweep stalls past MIN_IDLE_MS after XPENDING; meanwhile another sweep claimed the
+    // entry (delivery 2) and stalled too. The own claim is delivery 3, not listed + 1 = 2.
+    const [id = ""] = await f.pending([{ a: "1" }]);
+    await f.age([id], MIN_IDLE_MS + 300, 1);
+    const interleaved: SweepRedis = Object.create(f.redis);
+    interleaved.exec = (async (command: [string, ...(string | number)[]]) => {
+      const reply = await f.redis.exec(command);
+      if (command[0] === "XPENDING" && command.includes("IDLE")) {
+        await f.d.sendCommand(["XCLAIM", f.stream, GROUP, "other", "0", id]);
+        await f.d.sendCommand(["XCLAIM", f.stream, GROUP, "other", "0", id, "IDLE", "5000", "JUSTID"]);
+      }
+      return reply;
+    }) as SweepRedis["exec"];
+    const { seen, handler } = recorder();
+    const report = await f.run({ redis: interleaved, handler, maxDeliveries: 2 });
+    expect(seen).toEqual([]);
+    expect(report).toMatchObject({ claimed: 1, deadLettered: 1 });
+    const dead = (await listDeadLetters({ redis: f.redis, dlqStream: f.dlq })).entries;
+    expect(dead.map((e) => [e.originalId, e.reason, e.deliveries])).toEqual([
+      [id, "max_deliveries", 3],
+    ]);
   });
 });
 
