@@ -88,9 +88,6 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
     }
     const message: StreamMessage = { ...entry, fields: entry.fields, ...base, deliveries: 1 };
     const t0 = Date.now();
-    if (!o.noAck) {
-      lease.hold(entry.id);
-    }
     try {
       await o.handler(message, { signal: abort.signal });
       // Still held until its ack lands: a straggler in the same drain can keep the ack back
@@ -254,6 +251,12 @@ export async function consumeBatch(options: ConsumeOptions): Promise<DrainReport
         break;
       }
       report.read += entries.length;
+      if (!o.noAck) {
+        // From the read on, queued ones included: a long queue must not look abandoned either.
+        for (const entry of entries) {
+          lease.hold(entry.id, batchStarted);
+        }
+      }
       const done = await alreadyDone(entries);
       const tasks = entries.map((entry, i) =>
         track(limiter.run(() => handle(entry, done[i] ?? false))),

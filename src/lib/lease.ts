@@ -43,8 +43,13 @@ export class Lease {
 
   constructor(private readonly options: LeaseOptions) {}
 
-  hold(id: string): void {
-    this.held.set(id, Date.now());
+  /**
+   * @param since when Redis last reset the entry's idle time, at the latest: the time the
+   * read or claim request was sent, so a slow reply does not push the first renewal late.
+   * @default Date.now()
+   */
+  hold(id: string, since = Date.now()): void {
+    this.held.set(id, since);
     this.timer ??= setInterval(() => void this.renew(), Math.max(5, this.options.leaseMs / 4));
   }
 

@@ -88,7 +88,7 @@ export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
     }
     const started = Date.now();
     const page = await claim({ ...ctx.claim, cursor: r.cursor, count: n });
-    const outcome = await settlePage(ctx.settle, page.claimed, page.deletedIds, page.cursor);
+    const outcome = await settlePage(ctx.settle, page, started);
     r.cursor = page.cursor;
     r.scanned += page.scanned;
     r.claimed += page.claimed.length;

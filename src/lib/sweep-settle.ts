@@ -7,7 +7,7 @@ import { Lease } from "./lease";
 import type { MessageHandler } from "./message";
 import { counted, type RequestCounter } from "./requests";
 import type { ScriptRedis } from "./script";
-import type { ClaimedEntry } from "./sweep-claim";
+import type { ClaimedEntry, ClaimPage } from "./sweep-claim";
 
 export type SettleContext = {
   redis: Pick<Redis, "pipeline" | "exec"> & ScriptRedis;
@@ -74,9 +74,9 @@ async function runHandler(ctx: SettleContext, entry: ClaimedEntry): Promise<Run>
  */
 export async function settlePage(
   ctx: SettleContext,
-  claimed: ClaimedEntry[],
-  deletedIds: string[],
-  cursor: string,
+  { claimed, deletedIds, cursor }: ClaimPage,
+  /** When the claim request was sent: the lease runs from there. */
+  claimSentAt: number,
 ): Promise<SettleOutcome> {
   const max = ctx.maxDeliveries;
   const dead: DeadLetterInput[] = [];
@@ -104,7 +104,7 @@ export async function settlePage(
   });
   // The exhausted ones too: their move waits for the page's handlers.
   for (const e of claimed) {
-    lease.hold(e.id);
+    lease.hold(e.id, claimSentAt);
   }
   try {
     return await settleHeld(ctx, retry, dead, deletedIds, cursor, lease);

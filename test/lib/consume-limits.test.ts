@@ -133,6 +133,33 @@ describe("lease", () => {
     expect(id).toBeDefined();
   });
 
+  it("keeps a message leased while it waits for a free handler slot", async () => {
+    // One slot, three 200 ms handlers: the third waits 400 ms before it starts.
+    await fill(d, stream, 3);
+    const claims: string[] = [];
+    let stop = false;
+    const sweeper = (async () => {
+      while (!stop) {
+        const [, claimed] = (await d.sendCommand([
+          "XAUTOCLAIM",
+          stream,
+          "g",
+          "other",
+          "150",
+          "0-0",
+          "JUSTID",
+        ])) as [string, string[]];
+        claims.push(...claimed.map(String));
+        await sleep(10);
+      }
+    })();
+    const report = await drain({ minIdleMs: 150, concurrency: 1, handler: () => sleep(200) });
+    stop = true;
+    await sweeper;
+    expect(claims).toEqual([]);
+    expect(report).toMatchObject({ read: 3, acked: 3 });
+  });
+
   it("keeps a finished message leased until its ack is sent", async () => {
     // B finishes at 100 ms; the straggler A sets the next read (and B's ack) to ~300 ms.
     const [a = ""] = await fill(d, stream, 2);

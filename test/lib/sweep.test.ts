@@ -140,7 +140,17 @@ describe("sweep claim counters", () => {
       const reply = await f.redis.exec(command);
       if (command[0] === "XPENDING" && command.includes("IDLE")) {
         await f.d.sendCommand(["XCLAIM", f.stream, GROUP, "other", "0", id]);
-        await f.d.sendCommand(["XCLAIM", f.stream, GROUP, "other", "0", id, "IDLE", "5000", "JUSTID"]);
+        await f.d.sendCommand([
+          "XCLAIM",
+          f.stream,
+          GROUP,
+          "other",
+          "0",
+          id,
+          "IDLE",
+          "5000",
+          "JUSTID",
+        ]);
       }
       return reply;
     }) as SweepRedis["exec"];
