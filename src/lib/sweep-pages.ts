@@ -45,6 +45,12 @@ export type PagesResult = {
   stoppedBy: SweepStop;
 };
 
+/** What a run that has done no page yet reports. */
+export function noPages(cursor: string, stoppedBy: SweepStop): PagesResult {
+  const zero = { scanned: 0, claimed: 0, retried: 0, acked: 0, failed: 0, deadLettered: 0 };
+  return { ...zero, deletedEntries: 0, cursor, stoppedBy };
+}
+
 /** Worst-case requests of one page of `n`: claim, dead-letter chunks (+1 EVAL fallback), ack. */
 export function pageMaxRequests(n: number): number {
   return CLAIM_MAX_REQUESTS + 1 + Math.ceil(n / MOVE_CHUNK) + 1;
@@ -58,17 +64,7 @@ export function pageMaxRequests(n: number): number {
 export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
   const claim: (o: ClaimOptions) => Promise<ClaimPage> =
     ctx.claim.retryBackoff === "fixed" ? claimFixed : claimExponential;
-  const r: PagesResult = {
-    scanned: 0,
-    claimed: 0,
-    retried: 0,
-    acked: 0,
-    failed: 0,
-    deadLettered: 0,
-    deletedEntries: 0,
-    cursor: ctx.cursor,
-    stoppedBy: "cycle",
-  };
+  const r = noPages(ctx.cursor, "cycle");
   const maxPages = Math.ceil(ctx.count / ctx.pageSize);
   let slowest = 0;
   for (let pages = 0; ; pages++) {

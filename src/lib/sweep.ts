@@ -11,7 +11,13 @@ import { requestCounter } from "./requests";
 import { trimMaxRequests, trimStream } from "./retention";
 import type { ScriptRedis } from "./script";
 import { CYCLE_START, readCursor } from "./sweep-cursor";
-import { type PagesResult, pageMaxRequests, type SweepStop, sweepPages } from "./sweep-pages";
+import {
+  noPages,
+  type PagesResult,
+  pageMaxRequests,
+  type SweepStop,
+  sweepPages,
+} from "./sweep-pages";
 
 export type SweepRedis = Pick<Redis, "exec" | "pipeline"> & ScriptRedis;
 
@@ -53,17 +59,6 @@ export type SweepOptions = {
 };
 
 export type { SweepStop };
-
-const EMPTY = {
-  scanned: 0,
-  claimed: 0,
-  retried: 0,
-  acked: 0,
-  failed: 0,
-  deadLettered: 0,
-  deletedEntries: 0,
-  cursor: CYCLE_START,
-};
 
 export type SweepReport = { consumer: string } & PagesResult & {
     deletedConsumers: number;
@@ -113,7 +108,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   // Hygiene and trimming are reserved up front so a large PEL cannot starve them.
   const tail = HYGIENE_MAX_REQUESTS + trimMaxRequests(trim);
   const fits = (n: number) => counter.count + n + tail <= maxRequests;
-  let pages: PagesResult = { ...EMPTY, stoppedBy: "requests" };
+  let pages = noPages(CYCLE_START, "requests");
   if (fits(1 + pageMaxRequests(1))) {
     pages = await sweepPages({
       claim: { ...backoff, redis, stream, group, consumer, counter },
