@@ -3,7 +3,7 @@
  * cannot drift (test/unit/readme-config.test.ts checks it). Regenerate with
  * `npx tsx dev/config-table.ts` and paste between the README's config-table markers.
  */
-import { CONFIG_VARIABLES } from "../src/lib/config-variables";
+import { CONFIG_VARIABLES } from "../src/lib/config/variables";
 
 const cell = (s: string) => s.replaceAll("|", "\\|");
 

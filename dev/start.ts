@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { CONFIG_VARIABLES } from "../src/lib/config-variables";
+import { CONFIG_VARIABLES } from "../src/lib/config/variables";
 import { startBridge } from "./bridge/server";
 
 /** Every variable of DESIGN section 3 a shell may override; the REST endpoint is the bridge's. */

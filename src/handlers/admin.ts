@@ -1,11 +1,11 @@
 /** @module The admin routes (DESIGN 8): stats, dead letters, group reset. Parse, call, answer. */
 import { Hono, type MiddlewareHandler } from "hono";
-import { parseConfig } from "../lib/config";
-import { httpConsumerName } from "../lib/consumer-name";
-import { listDeadLetters, redrive } from "../lib/dead-letter";
-import { resetGroup } from "../lib/group-reset";
-import type { MessageHandler } from "../lib/message";
-import { getStats } from "../lib/stats";
+import { parseConfig } from "../lib/config/env";
+import { listDeadLetters, redrive } from "../lib/dead-letter/dead-letter";
+import { httpConsumerName } from "../lib/group/consumer-name";
+import { resetGroup } from "../lib/group/reset";
+import type { MessageHandler } from "../lib/handling/message";
+import { getStats } from "../lib/stats/stats";
 import { requireAdmin } from "./auth";
 import { redisFor } from "./client";
 import type { AdminEnv } from "./env";

@@ -2,7 +2,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError, RedisCommandError, ReplyShapeError, StreamsWorkerError } from "../lib/errors";
-import { GroupNotFoundError } from "../lib/group-reset";
+import { GroupNotFoundError } from "../lib/group/reset";
 import { QueryError } from "./query";
 
 /** An error that already knows its HTTP answer (auth, routing). */

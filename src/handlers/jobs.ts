@@ -1,12 +1,12 @@
 /** @module The two jobs (drain, sweep) built from the resolved config, shared by cron and HTTP. */
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { ResolvedConfig } from "../lib/config";
-import { consumeBatch, type DrainReport } from "../lib/consume";
+import type { ResolvedConfig } from "../lib/config/env";
+import { consumeBatch, type DrainReport } from "../lib/drain/drain";
 import { ConfigError } from "../lib/errors";
-import type { MessageHandler } from "../lib/message";
-import { type SweepReport, sweep } from "../lib/sweep";
-import { createForwarder } from "./forward";
+import type { MessageHandler } from "../lib/handling/message";
+import { type SweepReport, sweep } from "../lib/sweep/sweep";
 import { log } from "./log";
+import { createForwarder } from "./webhook-handler";
 
 /**
  * The user's handler, else the webhook forwarder when TARGET_URL is set. Neither: the job

@@ -1,5 +1,5 @@
 /** @module Query-string parameters of the HTTP API: parsed strictly, 400 naming the parameter. */
-import { CONFIG_RANGES } from "../lib/config-variables";
+import { CONFIG_RANGES } from "../lib/config/variables";
 import { StreamsWorkerError } from "../lib/errors";
 import { isStreamId } from "../lib/replies/index";
 

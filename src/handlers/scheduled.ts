@@ -1,8 +1,8 @@
 /** @module Cron dispatch: `controller.cron` picks the job(s); unknown crons are logged and ignored. */
-import { parseConfig } from "../lib/config";
-import { cronConsumerName } from "../lib/consumer-name";
+import { parseConfig } from "../lib/config/env";
 import { errorMessage } from "../lib/errors";
-import type { MessageHandler } from "../lib/message";
+import { cronConsumerName } from "../lib/group/consumer-name";
+import type { MessageHandler } from "../lib/handling/message";
 import { redisFor } from "./client";
 import { resolveHandler, runDrain, runSweep } from "./jobs";
 import { log } from "./log";

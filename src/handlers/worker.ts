@@ -1,5 +1,5 @@
 /** @module `createWorker`: the whole Worker (HTTP API + crons) around your message handler. */
-import type { MessageHandler } from "../lib/message";
+import type { MessageHandler } from "../lib/handling/message";
 import type { Env } from "./env";
 import { createApp } from "./http";
 import { createScheduled } from "./scheduled";
@@ -25,4 +25,4 @@ export function createWorker(options: WorkerOptions = {}) {
 }
 
 export { PermanentError } from "../lib/errors";
-export type { HandlerContext, MessageHandler, StreamMessage } from "../lib/message";
+export type { HandlerContext, MessageHandler, StreamMessage } from "../lib/handling/message";

@@ -1,7 +1,6 @@
 /** @module Public API of the library: the runtime-agnostic core of redis-streams-worker. */
 
-export { isRipe, reclaimAfterMs } from "./backoff";
-export { Limiter } from "./concurrency";
+export { DEFAULTS, type Defaults } from "./config/defaults";
 export {
   CONFIG_RANGES,
   CONFIG_VARIABLES,
@@ -10,22 +9,7 @@ export {
   type ResolvedConfig,
   type RetryBackoff,
   type TrimPolicy,
-} from "./config";
-export {
-  type ConsumeOptions,
-  type ConsumeRedis,
-  consumeBatch,
-  type DrainEvent,
-  type DrainReport,
-} from "./consume";
-export { deleteIdleConsumers, type HygieneOptions } from "./consumer-hygiene";
-export {
-  cronConsumerName,
-  httpConsumerName,
-  isValidConsumerName,
-  MAX_CONSUMER_NAME_LENGTH,
-  randomSuffix,
-} from "./consumer-name";
+} from "./config/env";
 export {
   type DeadLetter,
   type DeadLetterInput,
@@ -34,8 +18,14 @@ export {
   moveToDeadLetter,
   type RedriveReport,
   redrive,
-} from "./dead-letter";
-export { DEFAULTS, type Defaults } from "./defaults";
+} from "./dead-letter/dead-letter";
+export {
+  type ConsumeOptions,
+  type ConsumeRedis,
+  consumeBatch,
+  type DrainEvent,
+  type DrainReport,
+} from "./drain/drain";
 export {
   ConfigError,
   errorMessage,
@@ -47,34 +37,44 @@ export {
   StreamsWorkerError,
 } from "./errors";
 export {
-  classifyStatus,
-  type DeliveryOutcome,
-  describeTarget,
-  targetRequest,
-} from "./forward-policy";
-export { ensureGroup, forgetGroup, isNoGroupError } from "./group";
-export { GroupNotFoundError, type ResetOptions, type ResetReport, resetGroup } from "./group-reset";
-export { type StreamKeys, streamKeys } from "./keys";
-export type { HandlerContext, MessageHandler, StreamMessage } from "./message";
+  cronConsumerName,
+  httpConsumerName,
+  isValidConsumerName,
+  MAX_CONSUMER_NAME_LENGTH,
+  randomSuffix,
+} from "./group/consumer-name";
+export { ensureGroup, forgetGroup, isNoGroupError } from "./group/ensure";
+export { deleteIdleConsumers, type HygieneOptions } from "./group/idle-consumers";
+export { GroupNotFoundError, type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
+export { Limiter } from "./handling/limiter";
+export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
+export { type StreamKeys, streamKeys } from "./redis/keys";
 export * from "./replies/index";
-export {
-  ackedTrimBound,
-  type GroupPosition,
-  type TrimOptions,
-  type TrimReport,
-  trimStream,
-} from "./retention";
 export {
   type ConsumerStats,
   type GroupStats,
   getStats,
   type StatsOptions,
   type StatsSnapshot,
-} from "./stats";
+} from "./stats/stats";
+export { isRipe, reclaimAfterMs } from "./sweep/backoff";
 export {
   type SweepOptions,
   type SweepRedis,
   type SweepReport,
   type SweepStop,
   sweep,
-} from "./sweep";
+} from "./sweep/sweep";
+export {
+  ackedTrimBound,
+  type GroupPosition,
+  type TrimOptions,
+  type TrimReport,
+  trimStream,
+} from "./trim/trim";
+export {
+  classifyStatus,
+  type DeliveryOutcome,
+  describeTarget,
+  targetRequest,
+} from "./webhook/policy";

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
-import { type ConsumeOptions, consumeBatch, type DrainEvent } from "../../src/lib/consume";
+import { type ConsumeOptions, consumeBatch, type DrainEvent } from "../../src/lib/drain/drain";
 import { PermanentError } from "../../src/lib/errors";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 import { fill, pendingCount, sleep } from "./drain-fixture";

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ConsumeOptions, consumeBatch } from "../../src/lib/consume";
+import { type ConsumeOptions, consumeBatch } from "../../src/lib/drain/drain";
 import { PermanentError } from "../../src/lib/errors";
-import type { StreamMessage } from "../../src/lib/message";
+import type { StreamMessage } from "../../src/lib/handling/message";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 import { add, fill, pendingCount, sleep } from "./drain-fixture";
 

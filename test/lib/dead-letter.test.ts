@@ -5,8 +5,8 @@ import {
   parseDeadLetter,
   redrive,
   truncateError,
-} from "../../src/lib/dead-letter";
-import { requestCounter } from "../../src/lib/requests";
+} from "../../src/lib/dead-letter/dead-letter";
+import { requestCounter } from "../../src/lib/redis/budget";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 
 let d: Direct;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ackedTrimBound, trimStream } from "../../src/lib/retention";
-import { nextStreamId } from "../../src/lib/sweep-cursor";
+import { nextStreamId } from "../../src/lib/sweep/cursor";
+import { ackedTrimBound, trimStream } from "../../src/lib/trim/trim";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 
 let d: Direct;

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { RedisCommandError } from "../../src/lib/errors";
-import { requestCounter } from "../../src/lib/requests";
-import { LuaScript } from "../../src/lib/script";
+import { requestCounter } from "../../src/lib/redis/budget";
+import { LuaScript } from "../../src/lib/redis/script";
 import { upstash } from "../helpers/redis";
 
 const redis = upstash();

@@ -5,7 +5,7 @@ import {
   parseXPendingExtended,
   parseXPendingSummary,
 } from "../../src/lib/replies/index";
-import { getStats } from "../../src/lib/stats";
+import { getStats } from "../../src/lib/stats/stats";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 
 let d: Direct;

@@ -1,7 +1,7 @@
 /** @module Shared setup of the sweep suites: a PEL built and aged through a direct connection. */
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import type { MessageHandler, StreamMessage } from "../../src/lib/message";
-import { type SweepOptions, type SweepRedis, sweep } from "../../src/lib/sweep";
+import type { MessageHandler, StreamMessage } from "../../src/lib/handling/message";
+import { type SweepOptions, type SweepRedis, sweep } from "../../src/lib/sweep/sweep";
 import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
 
 /** Short enough to keep tests fast; entries are aged with XCLAIM IDLE, never by sleeping. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SweepRedis } from "../../src/lib/sweep";
+import type { SweepRedis } from "../../src/lib/sweep/sweep";
 import { MIN_IDLE_MS, recorder, useFixture } from "./sweep-fixture";
 
 const f = useFixture("sweep-limits");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { listDeadLetters } from "../../src/lib/dead-letter";
+import { listDeadLetters } from "../../src/lib/dead-letter/dead-letter";
 import { PermanentError } from "../../src/lib/errors";
-import type { SweepRedis } from "../../src/lib/sweep";
+import type { SweepRedis } from "../../src/lib/sweep/sweep";
 import { DRAIN, GROUP, MIN_IDLE_MS, recorder, useFixture } from "./sweep-fixture";
 
 const f = useFixture("sweep");

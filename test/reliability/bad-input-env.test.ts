@@ -6,7 +6,7 @@
  */
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { CONFIG_RANGES, CONFIG_VARIABLES, parseConfig } from "../../src/lib/config";
+import { CONFIG_RANGES, CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
 import { type Direct, direct, type Keyspace, keyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";

@@ -4,7 +4,7 @@
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import { PermanentError } from "../../src/lib/errors";
-import type { MessageHandler } from "../../src/lib/message";
+import type { MessageHandler } from "../../src/lib/handling/message";
 import type { Direct } from "../helpers/redis";
 
 /** `SOAK=1` (`npm run soak`): the heavy run. */

@@ -7,11 +7,11 @@
 import fc from "fast-check";
 import { RESP_TYPES } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consumeBatch } from "../../src/lib/consume";
-import { listDeadLetters, redrive } from "../../src/lib/dead-letter";
+import { listDeadLetters, redrive } from "../../src/lib/dead-letter/dead-letter";
+import { consumeBatch } from "../../src/lib/drain/drain";
 import { PermanentError } from "../../src/lib/errors";
-import type { MessageHandler } from "../../src/lib/message";
-import { sweep } from "../../src/lib/sweep";
+import type { MessageHandler } from "../../src/lib/handling/message";
+import { sweep } from "../../src/lib/sweep/sweep";
 import { type Direct, direct, keyspace, upstash } from "../helpers/redis";
 import { drained, SOAK } from "./ledger";
 

@@ -3,8 +3,8 @@
  * aborts, and lets a scenario inject its faults on the side.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { consumeBatch, type DrainReport } from "../../src/lib/consume";
-import { sweep } from "../../src/lib/sweep";
+import { consumeBatch, type DrainReport } from "../../src/lib/drain/drain";
+import { sweep } from "../../src/lib/sweep/sweep";
 import type { Direct } from "../helpers/redis";
 import { drained, type Ledger, prng, sleep } from "./ledger";
 

@@ -5,9 +5,9 @@
  * entries it is handling, as the drain does.
  */
 import { describe, expect, it } from "vitest";
-import { listDeadLetters } from "../../src/lib/dead-letter";
+import { listDeadLetters } from "../../src/lib/dead-letter/dead-letter";
 import { PermanentError } from "../../src/lib/errors";
-import type { MessageHandler } from "../../src/lib/message";
+import type { MessageHandler } from "../../src/lib/handling/message";
 import { useFixture } from "../lib/sweep-fixture";
 import { sleep } from "./ledger";
 

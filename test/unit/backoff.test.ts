@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isRipe, reclaimAfterMs } from "../../src/lib/backoff";
-import { nextStreamId } from "../../src/lib/sweep-cursor";
-import { isExhausted } from "../../src/lib/sweep-settle";
+import { isRipe, reclaimAfterMs } from "../../src/lib/sweep/backoff";
+import { nextStreamId } from "../../src/lib/sweep/cursor";
+import { isExhausted } from "../../src/lib/sweep/settle";
 
 const exp = { retryBackoff: "exponential", minIdleMs: 1000, maxBackoffMs: 60_000 } as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Limiter } from "../../src/lib/concurrency";
+import { Limiter } from "../../src/lib/handling/limiter";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

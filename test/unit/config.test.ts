@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CONFIG_VARIABLES, parseConfig } from "../../src/lib/config";
-import { DEFAULTS } from "../../src/lib/defaults";
+import { DEFAULTS } from "../../src/lib/config/defaults";
+import { CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
 
 const BASE = {

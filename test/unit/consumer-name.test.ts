@@ -4,7 +4,7 @@ import {
   httpConsumerName,
   isValidConsumerName,
   randomSuffix,
-} from "../../src/lib/consumer-name";
+} from "../../src/lib/group/consumer-name";
 
 const fixed = () => "a1b2c3";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../src/lib/defaults";
+import { DEFAULTS } from "../../src/lib/config/defaults";
 import {
   ConfigError,
   errorMessage,
@@ -9,7 +9,7 @@ import {
   ReplyShapeError,
   StreamsWorkerError,
 } from "../../src/lib/errors";
-import { streamKeys } from "../../src/lib/keys";
+import { streamKeys } from "../../src/lib/redis/keys";
 
 describe("DEFAULTS", () => {
   it("holds the defaults of the contract", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyStatus, describeTarget, targetRequest } from "../../src/lib/forward-policy";
+import { classifyStatus, describeTarget, targetRequest } from "../../src/lib/webhook/policy";
 
 describe("classifyStatus", () => {
   it.each([200, 201, 202, 204, 299])("treats %i as success", (status) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderConfigTable } from "../../dev/config-table";
-import { DEFAULTS } from "../../src/lib/defaults";
+import { DEFAULTS } from "../../src/lib/config/defaults";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createForwarder, DeliveryError } from "../../src/handlers/forward";
+import { createForwarder, DeliveryError } from "../../src/handlers/webhook-handler";
 import { PermanentError } from "../../src/lib/errors";
-import type { StreamMessage } from "../../src/lib/message";
+import type { StreamMessage } from "../../src/lib/handling/message";
 
 type Seen = { path: string; headers: IncomingMessage["headers"]; body: string };
 

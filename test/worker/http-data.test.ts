@@ -1,6 +1,6 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { moveToDeadLetter } from "../../src/lib/dead-letter";
+import { moveToDeadLetter } from "../../src/lib/dead-letter/dead-letter";
 import {
   parseXInfoConsumers,
   parseXInfoGroups,

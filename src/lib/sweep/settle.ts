@@ -1,13 +1,13 @@
 /** @module Settles one claimed sweep page: dead-letter, retry through the handler, ack. */
 import type { Redis } from "@upstash/redis";
-import type { Limiter } from "./concurrency";
-import { type DeadLetterInput, moveToDeadLetter } from "./dead-letter";
-import { errorMessage, PermanentError, RedisCommandError } from "./errors";
-import { Lease } from "./lease";
-import type { MessageHandler } from "./message";
-import { counted, type RequestCounter } from "./requests";
-import type { ScriptRedis } from "./script";
-import type { ClaimedEntry, ClaimPage } from "./sweep-claim";
+import { type DeadLetterInput, moveToDeadLetter } from "../dead-letter/dead-letter";
+import { errorMessage, PermanentError, RedisCommandError } from "../errors";
+import { Lease } from "../handling/lease";
+import type { Limiter } from "../handling/limiter";
+import type { MessageHandler } from "../handling/message";
+import { counted, type RequestCounter } from "../redis/budget";
+import type { ScriptRedis } from "../redis/script";
+import type { ClaimedEntry, ClaimPage } from "./claim";
 
 export type SettleContext = {
   redis: Pick<Redis, "pipeline" | "exec"> & ScriptRedis;

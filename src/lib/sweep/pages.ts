@@ -1,14 +1,14 @@
 /** @module The sweep's page loop: claim and settle page after page within the run's limits. */
-import { MOVE_CHUNK } from "./dead-letter";
+import { MOVE_CHUNK } from "../dead-letter/dead-letter";
 import {
   CLAIM_MAX_REQUESTS,
   type ClaimOptions,
   type ClaimPage,
   claimExponential,
   claimFixed,
-} from "./sweep-claim";
-import { CYCLE_START } from "./sweep-cursor";
-import { type SettleContext, settlePage } from "./sweep-settle";
+} from "./claim";
+import { CYCLE_START } from "./cursor";
+import { type SettleContext, settlePage } from "./settle";
 
 /** Why a run stopped paging: the PEL's end, `count`, time, `maxRequests`, or the signal. */
 export type SweepStop = "cycle" | "count" | "budget" | "requests" | "aborted";

@@ -1,8 +1,8 @@
 /** @module One drain round trip: the acks (and idempotency marks) so far, plus the next read. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError } from "./errors";
-import { parseXReadGroup, type ReadEntry } from "./replies/index";
-import { counted, type RequestCounter } from "./requests";
+import { RedisCommandError } from "../errors";
+import { counted, type RequestCounter } from "../redis/budget";
+import { parseXReadGroup, type ReadEntry } from "../replies/index";
 
 export type RoundTripRedis = Pick<Redis, "pipeline">;
 

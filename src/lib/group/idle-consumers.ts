@@ -1,8 +1,8 @@
 /** @module Consumer hygiene: deletes idle consumers that own no pending entries (DESIGN 1, 5). */
-import { ReplyShapeError } from "./errors";
-import type { RequestCounter } from "./requests";
-import { LuaScript, type ScriptRedis } from "./script";
-import { DELETE_IDLE_CONSUMERS } from "./scripts/delete-idle-consumers";
+import { ReplyShapeError } from "../errors";
+import type { RequestCounter } from "../redis/budget";
+import { LuaScript, type ScriptRedis } from "../redis/script";
+import { DELETE_IDLE_CONSUMERS } from "../redis/scripts/delete-idle-consumers";
 
 const DELETE = new LuaScript("delete-idle-consumers", DELETE_IDLE_CONSUMERS);
 

@@ -1,6 +1,6 @@
 /** @module When a pending entry is ripe for the sweep: the RETRY_BACKOFF schedule (DESIGN 5). */
 
-import type { RetryBackoff } from "./config-schemas";
+import type { RetryBackoff } from "../config/schemas";
 
 export type BackoffOptions = {
   retryBackoff: RetryBackoff;

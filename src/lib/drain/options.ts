@@ -1,8 +1,8 @@
 /** @module Options of the drain: their defaults (from DEFAULTS) and validation. */
 import type { Redis } from "@upstash/redis";
-import { DEFAULTS } from "./defaults";
-import { ConfigError } from "./errors";
-import type { MessageHandler } from "./message";
+import { DEFAULTS } from "../config/defaults";
+import { ConfigError } from "../errors";
+import type { MessageHandler } from "../handling/message";
 
 export type ConsumeRedis = Pick<
   Redis,

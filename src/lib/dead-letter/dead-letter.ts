@@ -1,11 +1,11 @@
 /** @module The dead-letter stream: entry format (DESIGN 6), atomic move, listing and redrive. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError, ReplyShapeError } from "./errors";
-import { parseStreamEntries } from "./replies/index";
-import { counted, type RequestCounter, requestCounter } from "./requests";
-import { LuaScript, type ScriptRedis } from "./script";
-import { DEAD_LETTER_MOVE } from "./scripts/dead-letter-move";
-import { DEAD_LETTER_REDRIVE } from "./scripts/dead-letter-redrive";
+import { RedisCommandError, ReplyShapeError } from "../errors";
+import { counted, type RequestCounter, requestCounter } from "../redis/budget";
+import { LuaScript, type ScriptRedis } from "../redis/script";
+import { DEAD_LETTER_MOVE } from "../redis/scripts/dead-letter-move";
+import { DEAD_LETTER_REDRIVE } from "../redis/scripts/dead-letter-redrive";
+import { parseStreamEntries } from "../replies/index";
 
 export type DeadLetterReason = "max_deliveries" | "permanent_error";
 

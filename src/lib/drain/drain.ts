@@ -1,18 +1,18 @@
 /** @module The drain: bounded, non-blocking XREADGROUP batches through a handler, acks batched. */
 
-import { Limiter } from "./concurrency";
-import { type DeadLetterInput, moveToDeadLetter } from "./dead-letter";
-import { type ConsumeOptions, resolveDrainOptions } from "./drain-options";
-import { errorMessage, StreamsWorkerError } from "./errors";
-import { ensureGroup, forgetGroup, isNoGroupError } from "./group";
-import { streamKeys } from "./keys";
-import { LEASE_MAX_REQUESTS, Lease } from "./lease";
-import type { StreamMessage } from "./message";
-import type { ReadEntry } from "./replies/index";
-import { counted, requestCounter } from "./requests";
+import { type DeadLetterInput, moveToDeadLetter } from "../dead-letter/dead-letter";
+import { errorMessage, StreamsWorkerError } from "../errors";
+import { ensureGroup, forgetGroup, isNoGroupError } from "../group/ensure";
+import { LEASE_MAX_REQUESTS, Lease } from "../handling/lease";
+import { Limiter } from "../handling/limiter";
+import type { StreamMessage } from "../handling/message";
+import { counted, requestCounter } from "../redis/budget";
+import { streamKeys } from "../redis/keys";
+import type { ReadEntry } from "../replies/index";
+import { type ConsumeOptions, resolveDrainOptions } from "./options";
 import { roundTrip } from "./round-trip";
 
-export type { ConsumeOptions, ConsumeRedis, DrainEvent } from "./drain-options";
+export type { ConsumeOptions, ConsumeRedis, DrainEvent } from "./options";
 
 export type DrainReport = {
   consumer: string;

@@ -1,8 +1,8 @@
 /** @module Keeps a slow handler's entry from looking abandoned while it is still running. */
-import { RedisCommandError, ReplyShapeError } from "./errors";
-import type { RequestCounter } from "./requests";
-import { LuaScript, type ScriptRedis } from "./script";
-import { LEASE_RENEW } from "./scripts/lease-renew";
+import { RedisCommandError, ReplyShapeError } from "../errors";
+import type { RequestCounter } from "../redis/budget";
+import { LuaScript, type ScriptRedis } from "../redis/script";
+import { LEASE_RENEW } from "../redis/scripts/lease-renew";
 
 const RENEW = new LuaScript("lease-renew", LEASE_RENEW);
 

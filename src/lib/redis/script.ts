@@ -1,7 +1,7 @@
 /** @module Runs a Lua script by SHA, loading it with EVAL the first time Redis lacks it. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError } from "./errors";
-import { counted, type RequestCounter } from "./requests";
+import { RedisCommandError } from "../errors";
+import { counted, type RequestCounter } from "./budget";
 
 export type ScriptRedis = Pick<Redis, "evalsha" | "eval">;
 

@@ -1,8 +1,8 @@
 /** @module The ready-made message handler (DESIGN 4a): POST each message to TARGET_URL. */
-import { DEFAULTS } from "../lib/defaults";
+import { DEFAULTS } from "../lib/config/defaults";
 import { errorMessage, PermanentError, StreamsWorkerError } from "../lib/errors";
-import { classifyStatus, describeTarget, targetRequest } from "../lib/forward-policy";
-import type { HandlerContext, MessageHandler, StreamMessage } from "../lib/message";
+import type { HandlerContext, MessageHandler, StreamMessage } from "../lib/handling/message";
+import { classifyStatus, describeTarget, targetRequest } from "../lib/webhook/policy";
 
 export type ForwarderOptions = {
   /** Where each message is POSTed. */

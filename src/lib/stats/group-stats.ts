@@ -1,12 +1,12 @@
 /** @module One group's part of the stats snapshot: its consumers, alerts and oldest pending entry. */
-import type { PipelineRedis, PipelineReply } from "./pipeline";
-import { replyResult } from "./pipeline";
+import type { PipelineRedis, PipelineReply } from "../redis/pipeline";
+import { replyResult } from "../redis/pipeline";
 import {
   type ConsumerInfo,
   type GroupInfo,
   parseXInfoConsumers,
   parseXPendingExtended,
-} from "./replies/index";
+} from "../replies/index";
 
 /** One consumer of a group, flagged when it looks dead while holding messages. */
 export type ConsumerStats = ConsumerInfo & {

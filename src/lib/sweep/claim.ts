@@ -1,12 +1,12 @@
 /** @module One sweep page: find ripe pending entries and claim them (XAUTOCLAIM or XPENDING+XCLAIM). */
 import type { Redis } from "@upstash/redis";
+import { RedisCommandError, ReplyShapeError } from "../errors";
+import { counted, type RequestCounter } from "../redis/budget";
+import { LuaScript, type ScriptRedis } from "../redis/script";
+import { ACK_DELETED } from "../redis/scripts/ack-deleted";
+import { parseXAutoClaim, parseXClaim, parseXPendingExtended } from "../replies/index";
 import { type BackoffOptions, isRipe } from "./backoff";
-import { RedisCommandError, ReplyShapeError } from "./errors";
-import { parseXAutoClaim, parseXClaim, parseXPendingExtended } from "./replies/index";
-import { counted, type RequestCounter } from "./requests";
-import { LuaScript, type ScriptRedis } from "./script";
-import { ACK_DELETED } from "./scripts/ack-deleted";
-import { CYCLE_START, nextStreamId } from "./sweep-cursor";
+import { CYCLE_START, nextStreamId } from "./cursor";
 
 const ACK_DELETED_SCRIPT = new LuaScript("ack-deleted", ACK_DELETED);
 

@@ -1,6 +1,9 @@
 /** @module Parses and validates the Worker env (DESIGN section 3) into a fully-typed config. */
 
 import type { z } from "zod";
+import { ConfigError } from "../errors";
+import { streamKeys } from "../redis/keys";
+import { DEFAULTS } from "./defaults";
 import {
   backoff,
   cron,
@@ -14,14 +17,11 @@ import {
   secret,
   type TrimPolicy,
   trim,
-} from "./config-schemas";
-import { CONFIG_RANGES, CONFIG_VARIABLES } from "./config-variables";
-import { DEFAULTS } from "./defaults";
-import { ConfigError } from "./errors";
-import { streamKeys } from "./keys";
+} from "./schemas";
+import { CONFIG_RANGES, CONFIG_VARIABLES } from "./variables";
 
-export type { RetryBackoff, TrimPolicy } from "./config-schemas";
-export { CONFIG_RANGES, CONFIG_VARIABLES, type ConfigVariable } from "./config-variables";
+export type { RetryBackoff, TrimPolicy } from "./schemas";
+export { CONFIG_RANGES, CONFIG_VARIABLES, type ConfigVariable } from "./variables";
 
 /** The validated configuration, every default applied. */
 export type ResolvedConfig = {

@@ -1,12 +1,17 @@
 /** @module The snapshot behind `GET /stats`: stream, groups, consumers, alerts, DLQ length. */
-import { DEFAULTS } from "./defaults";
-import { type PipelineRedis, type PipelineReply, replyResult, runPipeline } from "./pipeline";
-import { parseStreamEntries, parseXInfoGroups } from "./replies/index";
-import { asInteger } from "./replies/shape";
-import { requestCounter } from "./requests";
-import { type GroupStats, groupStats, queueGroup } from "./stats-group";
+import { DEFAULTS } from "../config/defaults";
+import { requestCounter } from "../redis/budget";
+import {
+  type PipelineRedis,
+  type PipelineReply,
+  replyResult,
+  runPipeline,
+} from "../redis/pipeline";
+import { parseStreamEntries, parseXInfoGroups } from "../replies/index";
+import { asInteger } from "../replies/shape";
+import { type GroupStats, groupStats, queueGroup } from "./group-stats";
 
-export type { ConsumerStats, GroupStats } from "./stats-group";
+export type { ConsumerStats, GroupStats } from "./group-stats";
 
 export type StatsSnapshot = {
   stream: {

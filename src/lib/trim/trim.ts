@@ -1,10 +1,10 @@
 /** @module TRIM after a sweep (DESIGN 3): `acked` via XTRIM MINID, `maxlen:N` via XTRIM MAXLEN ~. */
 import type { Redis } from "@upstash/redis";
-import type { TrimPolicy } from "./config-schemas";
-import { RedisCommandError, ReplyShapeError } from "./errors";
-import { compareStreamIds, parseXInfoGroups, parseXPendingExtended } from "./replies/index";
-import { counted, type RequestCounter, requestCounter } from "./requests";
-import { nextStreamId } from "./sweep-cursor";
+import type { TrimPolicy } from "../config/schemas";
+import { RedisCommandError, ReplyShapeError } from "../errors";
+import { counted, type RequestCounter, requestCounter } from "../redis/budget";
+import { compareStreamIds, parseXInfoGroups, parseXPendingExtended } from "../replies/index";
+import { nextStreamId } from "../sweep/cursor";
 
 /** Most requests {@link trimStream} makes for a policy. */
 export function trimMaxRequests(policy: TrimPolicy): number {

@@ -1,8 +1,8 @@
 /** @module Creates the consumer group (and stream) on first use; remembered per isolate. */
 import type { Redis } from "@upstash/redis";
-import { DEFAULTS } from "./defaults";
-import { errorMessage, RedisCommandError } from "./errors";
-import { counted, type RequestCounter, requestCounter } from "./requests";
+import { DEFAULTS } from "../config/defaults";
+import { errorMessage, RedisCommandError } from "../errors";
+import { counted, type RequestCounter, requestCounter } from "../redis/budget";
 
 export type GroupRedis = Pick<Redis, "xgroup">;
 

@@ -1,8 +1,8 @@
 /** @module Moves a consumer group's last-delivered-id (`XGROUP SETID`): replay or skip. */
-import { RedisCommandError, StreamsWorkerError } from "./errors";
-import { type PipelineRedis, runPipeline } from "./pipeline";
-import { parseXInfoGroups } from "./replies/index";
-import { requestCounter } from "./requests";
+import { RedisCommandError, StreamsWorkerError } from "../errors";
+import { requestCounter } from "../redis/budget";
+import { type PipelineRedis, runPipeline } from "../redis/pipeline";
+import { parseXInfoGroups } from "../replies/index";
 
 /** The stream or the group does not exist; the HTTP API answers 404. */
 export class GroupNotFoundError extends StreamsWorkerError {

@@ -1,8 +1,8 @@
 /** @module The sweep's PEL position, persisted between runs (DESIGN 5). */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError, ReplyShapeError } from "./errors";
-import { isStreamId } from "./replies/index";
-import { counted, type RequestCounter } from "./requests";
+import { RedisCommandError, ReplyShapeError } from "../errors";
+import { counted, type RequestCounter } from "../redis/budget";
+import { isStreamId } from "../replies/index";
 
 /** Start of a cycle: the lowest id, as XAUTOCLAIM reports "scanned to the end". */
 export const CYCLE_START = "0-0";

@@ -1,7 +1,7 @@
 /** @module Runs one explicit @upstash/redis pipeline, keeping each command's error apart. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError, ReplyShapeError } from "./errors";
-import { counted, type RequestCounter } from "./requests";
+import { RedisCommandError, ReplyShapeError } from "../errors";
+import { counted, type RequestCounter } from "./budget";
 
 /** The client surface a pipelined read needs: explicit pipelines only. */
 export type PipelineRedis = Pick<Redis, "pipeline">;

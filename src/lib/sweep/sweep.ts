@@ -1,23 +1,17 @@
 /** @module The recovery sweep (DESIGN 5): reclaim stuck entries, retry, dead-letter, clean up. */
 import type { Redis } from "@upstash/redis";
-import { Limiter } from "./concurrency";
-import type { RetryBackoff, TrimPolicy } from "./config-schemas";
-import { deleteIdleConsumers, HYGIENE_MAX_REQUESTS } from "./consumer-hygiene";
-import { DEFAULTS } from "./defaults";
-import { streamKeys } from "./keys";
-import { LEASE_MAX_REQUESTS } from "./lease";
-import type { MessageHandler } from "./message";
-import { requestCounter } from "./requests";
-import { trimMaxRequests, trimStream } from "./retention";
-import type { ScriptRedis } from "./script";
-import { CYCLE_START, readCursor } from "./sweep-cursor";
-import {
-  noPages,
-  type PagesResult,
-  pageMaxRequests,
-  type SweepStop,
-  sweepPages,
-} from "./sweep-pages";
+import { DEFAULTS } from "../config/defaults";
+import type { RetryBackoff, TrimPolicy } from "../config/schemas";
+import { deleteIdleConsumers, HYGIENE_MAX_REQUESTS } from "../group/idle-consumers";
+import { LEASE_MAX_REQUESTS } from "../handling/lease";
+import { Limiter } from "../handling/limiter";
+import type { MessageHandler } from "../handling/message";
+import { requestCounter } from "../redis/budget";
+import { streamKeys } from "../redis/keys";
+import type { ScriptRedis } from "../redis/script";
+import { trimMaxRequests, trimStream } from "../trim/trim";
+import { CYCLE_START, readCursor } from "./cursor";
+import { noPages, type PagesResult, pageMaxRequests, type SweepStop, sweepPages } from "./pages";
 
 export type SweepRedis = Pick<Redis, "exec" | "pipeline"> & ScriptRedis;
 
