@@ -1,7 +1,7 @@
 /** @module Shared pieces of the benchmark: clients, seeding, cleanup, medians, progress. */
 import type { Redis } from "@upstash/redis/cloudflare";
 import { createClient } from "redis";
-import { redisFor } from "../src/handlers/client";
+import { createStreamsRedis } from "../src/lib/index";
 
 export type Direct = ReturnType<typeof connectDirect>;
 
@@ -17,9 +17,9 @@ export async function direct(url: string): Promise<Direct> {
   return client;
 }
 
-/** The client exactly as the Worker creates it: its own factory (src/handlers/client.ts). */
+/** The client exactly as the Worker creates it: the core's own factory. */
 export function workerClient(url: string, token: string): Redis {
-  return redisFor(url, token);
+  return createStreamsRedis({ url, token });
 }
 
 /** The body every drained message carries: `@upstash/queue`'s field name, a JSON value. */

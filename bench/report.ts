@@ -332,7 +332,7 @@ export function renderMarkdown(r: Results): string {
     "  `knobs.latencyMs` adds 0, 5 or 20 ms to every HTTP request, standing in for the",
     "  edge→Upstash round trip (RTT below). HTTP requests are the bridge's own counter (delta).",
     "- The project's code and the seed loop use the client the Worker uses, made by its own factory",
-    "  (`redisFor` in src/handlers/client.ts: `automaticDeserialization: false`, no auto-pipelining).",
+    "  (`createStreamsRedis`: `automaticDeserialization: false`, no auto-pipelining, plain-JSON replies).",
     "  @upstash/queue gets its",
     "  own nested @upstash/redis, configured as its README shows, pointed at the same bridge.",
     "- Every drained message is one entry `messageBody=<~70-byte JSON>` (the field @upstash/queue",

@@ -69,14 +69,14 @@ export async function sweepOnce(ctx: BenchContext, c: SweepCase, run: number): P
         dlqStream,
         minIdleMs: MIN_IDLE_MS,
         maxDeliveries: MAX_DELIVERIES,
-        count: DEFAULTS.sweepCount,
+        count: DEFAULTS.sweepPageSize,
         handler: counting,
       });
       return { invocations: 1, deadLettered: r.deadLettered, retried: r.retried };
     }
     const totals = { invocations: 0, deadLettered: 0, retried: 0 };
     // One invocation sized for the whole PEL, or the defaults (count 100) run by cron until empty.
-    const count = c.impl === "sweep-exponential-count100" ? DEFAULTS.sweepCount : c.k;
+    const count = c.impl === "sweep-exponential-count100" ? DEFAULTS.sweepPageSize : c.k;
     for (let i = 0; i < 100; i++) {
       const report = await sweep({
         redis: ctx.redis,

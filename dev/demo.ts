@@ -5,11 +5,11 @@
  * stats. Uses fresh key names each run and deletes them at the end.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "@upstash/redis/cloudflare";
 import { paymentsHandler } from "../examples/payments";
 import {
-  consumeBatch,
+  createStreamsRedis,
   type DrainReport,
+  drain,
   getStats,
   listDeadLetters,
   type MessageHandler,
@@ -38,13 +38,7 @@ const bridge = await startBridge({
   port: 0,
   log: () => {},
 });
-const redis = new Redis({
-  url: bridge.url,
-  token,
-  automaticDeserialization: false,
-  enableAutoPipelining: false,
-  enableTelemetry: false,
-});
+const redis = createStreamsRedis({ url: bridge.url, token });
 
 /** The payment provider: flaky for some orders the first time, always down for one. */
 const attempts = new Map<string, number>();
@@ -99,7 +93,7 @@ try {
   );
 
   step("Drain (cron job CONSUME_CRON): XREADGROUP batches, acks riding on the next read");
-  const drained = await consumeBatch({
+  const drained = await drain({
     redis,
     stream,
     group,
@@ -151,7 +145,7 @@ try {
   say(`   dry run: would move ${dry.moved.length} entries, DLQ unchanged`);
   const moved = await redrive({ redis, stream, dlqStream });
   say(`   redrive: moved ${moved.moved.length} entries back to ${stream}`);
-  const again = await consumeBatch({
+  const again = await drain({
     redis,
     stream,
     group,

@@ -1,11 +1,15 @@
-/** @module The admin routes (DESIGN 8): stats, dead letters, group reset. Parse, call, answer. */
+/** @module The admin routes: stats, dead letters, group reset, drain and sweep. Parse, call, answer. */
 import { Hono, type MiddlewareHandler } from "hono";
-import { parseConfig } from "../lib/config/env";
-import { listDeadLetters, redrive } from "../lib/dead-letter/dead-letter";
-import { httpConsumerName } from "../lib/group/consumer-name";
-import { resetGroup } from "../lib/group/reset";
-import type { MessageHandler } from "../lib/handling/message";
-import { getStats } from "../lib/stats/stats";
+import {
+  DEFAULTS,
+  getStats,
+  httpConsumerName,
+  listDeadLetters,
+  type MessageHandler,
+  parseConfig,
+  redrive,
+  resetGroup,
+} from "../lib/index";
 import { requireAdmin } from "./auth";
 import { redisFor } from "./client";
 import type { AdminEnv } from "./env";
@@ -20,19 +24,16 @@ import {
   parseStart,
 } from "./query";
 
-/** Page size of `GET /dlq` without `count`. */
-export const DLQ_PAGE = 50;
-/** Entries one `POST /dlq/redrive` moves without `count`. */
-export const REDRIVE_PAGE = 100;
-
 /** Validates the env per request (cheap) so a bad deploy answers 500 CONFIG_INVALID. */
 const withConfig: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  c.set("config", parseConfig(c.env));
+  const config = parseConfig(c.env);
+  c.set("config", config);
+  c.set("redis", redisFor(config.url, config.token));
   await next();
 };
 
 export type AdminOptions = {
-  /** The message handler of /drain and /sweep; default: the TARGET_URL forwarder. */
+  /** The message handler of /drain and /sweep; default: the webhook handler (TARGET_URL). */
   handler?: MessageHandler;
 };
 
@@ -44,12 +45,8 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
   // answer 401 where 404/405 is due. Auth first: only the admin reads configuration errors.
 
   admin.get("/stats", requireAdmin, withConfig, async (c) => {
-    const { config } = c.var;
-    const stats = await getStats({
-      redis: redisFor(config.url, config.token),
-      stream: config.stream,
-      dlqStream: config.dlqStream,
-    });
+    const { config, redis } = c.var;
+    const stats = await getStats({ redis, stream: config.stream, dlqStream: config.dlqStream });
     log("stats", {
       stream: config.stream,
       groups: stats.groups.length,
@@ -59,80 +56,50 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
   });
 
   admin.get("/dlq", requireAdmin, withConfig, async (c) => {
-    const { config } = c.var;
-    const count = parseCount(c.req.query("count"), DLQ_PAGE);
+    const { dlqStream } = c.var.config;
+    const count = parseCount(c.req.query("count"), DEFAULTS.dlqPageSize);
     const start = parseStart(c.req.query("start"));
-    const page = await listDeadLetters({
-      redis: redisFor(config.url, config.token),
-      dlqStream: config.dlqStream,
-      count,
-      start,
-    });
-    log("dlq_list", { dlqStream: config.dlqStream, count, start, listed: page.entries.length });
-    return c.json({ dlqStream: config.dlqStream, ...page });
+    const page = await listDeadLetters({ redis: c.var.redis, dlqStream, count, start });
+    log("dlq_list", { dlqStream, count, start, listed: page.entries.length });
+    return c.json({ dlqStream, ...page });
   });
 
   admin.post("/dlq/redrive", requireAdmin, withConfig, async (c) => {
-    const { config } = c.var;
-    const count = parseCount(c.req.query("count"), REDRIVE_PAGE);
+    const { stream, dlqStream } = c.var.config;
+    const count = parseCount(c.req.query("count"), DEFAULTS.redrivePageSize);
     const dryRun = parseDryRun(c.req.query("dryRun"));
-    const report = await redrive({
-      redis: redisFor(config.url, config.token),
-      stream: config.stream,
-      dlqStream: config.dlqStream,
-      count,
-      dryRun,
-    });
-    log("dlq_redrive", {
-      stream: config.stream,
-      dlqStream: config.dlqStream,
-      count,
-      dryRun,
-      moved: report.moved.length,
-      skipped: report.skipped,
-    });
-    return c.json({ stream: config.stream, dlqStream: config.dlqStream, ...report });
+    const report = await redrive({ redis: c.var.redis, stream, dlqStream, count, dryRun });
+    const { moved, skipped } = report;
+    log("dlq_redrive", { stream, dlqStream, count, dryRun, moved: moved.length, skipped });
+    return c.json({ stream, dlqStream, ...report });
   });
 
   admin.post("/group/reset", requireAdmin, withConfig, async (c) => {
-    const { config } = c.var;
+    const { stream, group } = c.var.config;
     const id = parseResetId(c.req.query("id"));
-    const report = await resetGroup({
-      redis: redisFor(config.url, config.token),
-      stream: config.stream,
-      group: config.group,
-      id,
-    });
+    const report = await resetGroup({ redis: c.var.redis, stream, group, id });
     log("group_reset", { ...report });
     return c.json(report);
   });
 
   admin.post("/drain", requireAdmin, withConfig, async (c) => {
-    const { config } = c.var;
+    const { config, redis } = c.var;
     const max = parseMax(c.req.query("max"), config.maxMessages);
     const budgetMs = parseBudgetMs(c.req.query("budgetMs"), config.timeBudgetMs);
     const handler = resolveHandler(config, options.handler);
-    const report = await runDrain({
-      config,
-      redis: redisFor(config.url, config.token),
-      consumer: httpConsumerName(c.req.header("cf-ray")),
-      handler,
-      max,
-      budgetMs,
-    });
+    const consumer = httpConsumerName(c.req.header("cf-ray"));
+    const report = await runDrain({ config, redis, consumer, handler, max, budgetMs });
     // What was read is safe either way; a failed Redis call is the upstream's fault.
     return report.error ? c.json({ error: report.error, report }, 502) : c.json(report);
   });
 
   admin.post("/sweep", requireAdmin, withConfig, async (c) => {
-    const { config } = c.var;
-    const report = await runSweep({
-      config,
-      redis: redisFor(config.url, config.token),
-      consumer: httpConsumerName(c.req.header("cf-ray")),
-      handler: resolveHandler(config, options.handler),
-    });
-    return c.json(report);
+    const { config, redis } = c.var;
+    const handler = resolveHandler(config, options.handler);
+    const consumer = httpConsumerName(c.req.header("cf-ray"));
+    const report = await runSweep({ config, redis, consumer, handler });
+    // As /drain: what was settled is safe; a failed Redis call is the upstream's fault.
+    return report.error ? c.json({ error: report.error, report }, 502) : c.json(report);
   });
 
   return admin;

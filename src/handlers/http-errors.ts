@@ -1,8 +1,13 @@
 /** @module Maps every error the HTTP API can meet to one status and `{ error: { code, message } }`. */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ConfigError, RedisCommandError, ReplyShapeError, StreamsWorkerError } from "../lib/errors";
-import { GroupNotFoundError } from "../lib/group/reset";
+import {
+  ConfigError,
+  GroupNotFoundError,
+  RedisCommandError,
+  ReplyShapeError,
+  StreamsWorkerError,
+} from "../lib/errors";
 import { QueryError } from "./query";
 
 /** An error that already knows its HTTP answer (auth, routing). */

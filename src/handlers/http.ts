@@ -9,7 +9,7 @@ import { log } from "./log";
 export type { Env } from "./env";
 
 /**
- * The HTTP API: `/health` and the admin routes of DESIGN 8, JSON errors, 404 and 405.
+ * The HTTP API: `/health` and the admin routes, JSON errors, 404 and 405.
  * `options.handler` is what /drain and /sweep run (default: the TARGET_URL forwarder).
  */
 export function createApp(options: AdminOptions = {}): Hono<{ Bindings: Env }> {
@@ -73,6 +73,3 @@ export function createApp(options: AdminOptions = {}): Hono<{ Bindings: Env }> {
 
   return app;
 }
-
-/** The ready-made app, configured by env alone. */
-export const app = createApp();

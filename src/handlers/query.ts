@@ -1,5 +1,5 @@
 /** @module Query-string parameters of the HTTP API: parsed strictly, 400 naming the parameter. */
-import { CONFIG_RANGES } from "../lib/config/variables";
+import { describeRange, RANGES } from "../lib/config/ranges";
 import { StreamsWorkerError } from "../lib/errors";
 import { isStreamId } from "../lib/replies/index";
 
@@ -17,11 +17,6 @@ export class QueryError extends StreamsWorkerError {
     this.parameter = parameter;
   }
 }
-
-/** Most entries one `GET /dlq` or `POST /dlq/redrive` call handles. */
-export const MAX_COUNT = 1000;
-/** Longest time budget a drain may ask for: the TIME_BUDGET_MS range. */
-export const MAX_BUDGET_MS = CONFIG_RANGES.TIME_BUDGET_MS[1];
 
 const SHOWN_MAX = 40;
 const DIGITS = /^\d+$/;
@@ -57,14 +52,14 @@ export function parseIntegerParam(
   }
   const value = DIGITS.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    bad(parameter, `an integer between ${min} and ${max}`, raw);
+    bad(parameter, describeRange([min, max]), raw);
   }
   return value;
 }
 
-/** `count` of `/dlq` and `/dlq/redrive`: 1..1000. */
+/** `count` of `/dlq` and `/dlq/redrive`: within `RANGES.listCount` (1..1000). */
 export function parseCount(raw: string | undefined, fallback: number): number {
-  return parseIntegerParam("count", raw, [1, MAX_COUNT], fallback);
+  return parseIntegerParam("count", raw, RANGES.listCount, fallback);
 }
 
 /** `start` of `/dlq`: the newest dead-letter id to list (the previous page's `next`). */
@@ -98,7 +93,7 @@ export function parseMax(raw: string | undefined, cap: number): number {
   return parseIntegerParam("max", raw, [1, cap], cap);
 }
 
-/** `budgetMs` of `/drain`: 1..900000, absent → `fallback` (TIME_BUDGET_MS). */
+/** `budgetMs` of `/drain`: within `RANGES.timeBudgetMs` (100..900000), absent → `fallback`. */
 export function parseBudgetMs(raw: string | undefined, fallback: number): number {
-  return parseIntegerParam("budgetMs", raw, [1, MAX_BUDGET_MS], fallback);
+  return parseIntegerParam("budgetMs", raw, RANGES.timeBudgetMs, fallback);
 }

@@ -1,8 +1,5 @@
 /** @module Cron dispatch: `controller.cron` picks the job(s); unknown crons are logged and ignored. */
-import { parseConfig } from "../lib/config/env";
-import { errorMessage } from "../lib/errors";
-import { cronConsumerName } from "../lib/group/consumer-name";
-import type { MessageHandler } from "../lib/handling/message";
+import { cronConsumerName, errorMessage, type MessageHandler, parseConfig } from "../lib/index";
 import { redisFor } from "./client";
 import { resolveHandler, runDrain, runSweep } from "./jobs";
 import { log } from "./log";

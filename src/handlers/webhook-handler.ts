@@ -1,10 +1,16 @@
-/** @module The ready-made message handler (DESIGN 4a): POST each message to TARGET_URL. */
-import { DEFAULTS } from "../lib/config/defaults";
-import { errorMessage, PermanentError, StreamsWorkerError } from "../lib/errors";
-import type { HandlerContext, MessageHandler, StreamMessage } from "../lib/handling/message";
+/** @module The webhook handler: the ready-made message handler that POSTs each message to TARGET_URL. */
+import {
+  DEFAULTS,
+  errorMessage,
+  type HandlerContext,
+  type MessageHandler,
+  PermanentError,
+  type StreamMessage,
+  StreamsWorkerError,
+} from "../lib/index";
 import { classifyStatus, describeTarget, targetRequest } from "../lib/webhook/policy";
 
-export type ForwarderOptions = {
+export type WebhookHandlerOptions = {
   /** Where each message is POSTed. */
   targetUrl: string;
   /** Per-delivery timeout, body included. @default 10000 (DEFAULTS.targetTimeoutMs) */
@@ -43,7 +49,7 @@ const BODY_PREVIEW = 200;
  * @throws PermanentError on any other non-2xx status (dead-lettered at once)
  * @see classifyStatus
  */
-export function createForwarder(options: ForwarderOptions): AsyncMessageHandler {
+export function createWebhookHandler(options: WebhookHandlerOptions): AsyncMessageHandler {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.targetTimeoutMs;
   const target = describeTarget(options.targetUrl);

@@ -1,11 +1,11 @@
 /** @module `createWorker`: the whole Worker (HTTP API + crons) around your message handler. */
-import type { MessageHandler } from "../lib/handling/message";
+import type { MessageHandler } from "../lib/index";
 import type { Env } from "./env";
 import { createApp } from "./http";
 import { createScheduled } from "./scheduled";
 
 export type WorkerOptions = {
-  /** Your message handler; without it the Worker forwards to TARGET_URL (DESIGN 4a). */
+  /** Your message handler; without it the Worker POSTs each message to TARGET_URL. */
   handler?: MessageHandler;
 };
 
@@ -24,5 +24,5 @@ export function createWorker(options: WorkerOptions = {}) {
   } satisfies ExportedHandler<Env>;
 }
 
-export { PermanentError } from "../lib/errors";
-export type { HandlerContext, MessageHandler, StreamMessage } from "../lib/handling/message";
+export type { HandlerContext, MessageHandler, StreamMessage } from "../lib/index";
+export { PermanentError } from "../lib/index";

@@ -5,12 +5,12 @@ export type StreamsErrorOptions = { cause?: unknown };
 
 /** Base class of every error this package throws; `code` is stable across versions. */
 export class StreamsWorkerError extends Error {
+  override name = "StreamsWorkerError";
   readonly code: string;
 
   constructor(code: string, message: string, options?: StreamsErrorOptions) {
     super(message, options);
     this.code = code;
-    this.name = "StreamsWorkerError";
   }
 }
 
@@ -19,6 +19,7 @@ export class StreamsWorkerError extends Error {
  * `variables` all of them (the message lists every problem, separated by `; `).
  */
 export class ConfigError extends StreamsWorkerError {
+  override readonly name = "ConfigError";
   readonly variable: string;
   readonly variables: readonly string[];
 
@@ -28,7 +29,6 @@ export class ConfigError extends StreamsWorkerError {
     options?: StreamsErrorOptions,
   ) {
     super("CONFIG_INVALID", message, options);
-    this.name = "ConfigError";
     this.variables = typeof variable === "string" ? [variable] : [...variable];
     this.variable = this.variables[0] ?? "";
   }
@@ -39,9 +39,9 @@ export class ConfigError extends StreamsWorkerError {
  * MAX_DELIVERIES: retrying cannot help (bad payload, 4xx from the target).
  */
 export class PermanentError extends StreamsWorkerError {
+  override readonly name = "PermanentError";
   constructor(message: string, options?: StreamsErrorOptions) {
     super("PERMANENT", message, options);
-    this.name = "PermanentError";
   }
 }
 
@@ -51,6 +51,7 @@ export class PermanentError extends StreamsWorkerError {
  * summary of it reaches `message`, which ends up in logs and HTTP responses.
  */
 export class RedisCommandError extends StreamsWorkerError {
+  override readonly name = "RedisCommandError";
   readonly command: string;
 
   /**
@@ -60,7 +61,6 @@ export class RedisCommandError extends StreamsWorkerError {
   constructor(command: string, detail?: string, options?: StreamsErrorOptions) {
     const safe = detail ? scrub(detail) : "";
     super("REDIS_ERROR", safe ? `${command} failed: ${safe}` : `${command} failed`, options);
-    this.name = "RedisCommandError";
     this.command = command;
   }
 
@@ -79,23 +79,35 @@ function scrub(detail: string): string {
   return noBearer.length > MAX_DETAIL ? `${noBearer.slice(0, MAX_DETAIL)}…` : noBearer;
 }
 
-/** A raw Redis reply did not have the shape its parser expects. */
-export class ReplyShapeError extends StreamsWorkerError {
-  constructor(message: string, options?: StreamsErrorOptions) {
-    super("REPLY_SHAPE", message, options);
-    this.name = "ReplyShapeError";
+/** The stream or the group does not exist (e.g. a reset of a missing group); HTTP 404. */
+export class GroupNotFoundError extends StreamsWorkerError {
+  override readonly name = "GroupNotFoundError";
+  readonly stream: string;
+  readonly group: string;
+
+  constructor(stream: string, group: string, options?: StreamsErrorOptions) {
+    const what = `no consumer group ${JSON.stringify(group)} on stream ${JSON.stringify(stream)}`;
+    super("NOGROUP", what, options);
+    this.stream = stream;
+    this.group = group;
   }
 }
 
-/** A handler call outlived its allotted time. */
-export class HandlerTimeoutError extends StreamsWorkerError {
-  readonly timeoutMs: number;
-
-  constructor(timeoutMs: number, options?: StreamsErrorOptions) {
-    super("HANDLER_TIMEOUT", `handler did not settle within ${timeoutMs} ms`, options);
-    this.name = "HandlerTimeoutError";
-    this.timeoutMs = timeoutMs;
+/** A raw Redis reply did not have the shape its parser expects. */
+export class ReplyShapeError extends StreamsWorkerError {
+  override readonly name = "ReplyShapeError";
+  constructor(message: string, options?: StreamsErrorOptions) {
+    super("REPLY_SHAPE", message, options);
   }
+}
+
+/** The `error` of a drain or sweep report: a stable code and a message safe to log. */
+export type ReportError = { code: string; message: string };
+
+/** What a run reports instead of throwing when Redis fails mid-run. */
+export function toReportError(e: unknown): ReportError {
+  const code = e instanceof StreamsWorkerError ? e.code : "REDIS_ERROR";
+  return { code, message: errorMessage(e) };
 }
 
 /**

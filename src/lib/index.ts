@@ -2,37 +2,32 @@
 
 export { DEFAULTS, type Defaults } from "./config/defaults";
 export {
-  CONFIG_RANGES,
-  CONFIG_VARIABLES,
-  type ConfigVariable,
   parseConfig,
   type ResolvedConfig,
   type RetryBackoff,
   type TrimPolicy,
 } from "./config/env";
-export {
-  type DeadLetter,
-  type DeadLetterInput,
-  type DeadLetterReason,
-  listDeadLetters,
-  moveToDeadLetter,
-  type RedriveReport,
-  redrive,
-} from "./dead-letter/dead-letter";
-export {
-  type ConsumeOptions,
-  type ConsumeRedis,
-  consumeBatch,
-  type DrainEvent,
-  type DrainReport,
-} from "./drain/drain";
+export { RANGES } from "./config/ranges";
+export type { DeadLetter, DeadLetterInput, DeadLetterReason } from "./dead-letter/entry";
+export { type ListOptions, listDeadLetters } from "./dead-letter/list";
+export { type MoveOptions, moveToDeadLetter } from "./dead-letter/move";
+export { type RedriveOptions, type RedriveReport, redrive } from "./dead-letter/redrive";
+export { consumeBatch, drain } from "./drain/drain";
+export type {
+  DrainEvent,
+  DrainOptions,
+  DrainRedis,
+  DrainReport,
+  DrainStop,
+} from "./drain/options";
 export {
   ConfigError,
   errorMessage,
-  HandlerTimeoutError,
+  GroupNotFoundError,
   PermanentError,
   RedisCommandError,
   ReplyShapeError,
+  type ReportError,
   type StreamsErrorOptions,
   StreamsWorkerError,
 } from "./errors";
@@ -41,15 +36,15 @@ export {
   httpConsumerName,
   isValidConsumerName,
   MAX_CONSUMER_NAME_LENGTH,
-  randomSuffix,
 } from "./group/consumer-name";
-export { ensureGroup, forgetGroup, isNoGroupError } from "./group/ensure";
-export { deleteIdleConsumers, type HygieneOptions } from "./group/idle-consumers";
-export { GroupNotFoundError, type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
-export { Limiter } from "./handling/limiter";
+export { type EnsureGroupOptions, ensureGroup } from "./group/ensure";
+export { type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
+export { isPermanentError } from "./handling/outcome";
+export { RequestBudget } from "./redis/budget";
+export type { StreamsRedis } from "./redis/calls";
+export { createStreamsRedis, type StreamsRedisOptions } from "./redis/client";
 export { type StreamKeys, streamKeys } from "./redis/keys";
-export * from "./replies/index";
 export {
   type ConsumerStats,
   type GroupStats,
@@ -57,24 +52,13 @@ export {
   type StatsOptions,
   type StatsSnapshot,
 } from "./stats/stats";
-export { isRipe, reclaimAfterMs } from "./sweep/backoff";
-export {
-  type SweepOptions,
-  type SweepRedis,
-  type SweepReport,
-  type SweepStop,
-  sweep,
-} from "./sweep/sweep";
-export {
-  ackedTrimBound,
-  type GroupPosition,
-  type TrimOptions,
-  type TrimReport,
-  trimStream,
-} from "./trim/trim";
-export {
-  classifyStatus,
-  type DeliveryOutcome,
-  describeTarget,
-  targetRequest,
-} from "./webhook/policy";
+export type { SweepEvent, SweepOptions, SweepRedis } from "./sweep/options";
+export type { SweepStop } from "./sweep/pages";
+export { type SweepReport, sweep } from "./sweep/sweep";
+export { type TrimOptions, type TrimReport, trimStream } from "./trim/trim";
+
+/**
+ * The drain's options under its former name.
+ * @deprecated use {@link DrainOptions}
+ */
+export type ConsumeOptions = import("./drain/options").DrainOptions;

@@ -1,22 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { startBridge } from "../../dev/bridge/server";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { upstash, useKeyspace } from "../helpers/redis";
+import { sleep } from "../helpers/sleep";
 import { freePort, startRedisServer } from "../setup/find-redis";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("protocol");
+const { d } = ks;
 const redis = () => upstash({ base64: true });
-
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
-afterEach(async () => {
-  await ks?.cleanup();
-});
 
 function post(path: string, body: string, token = inject("bridgeToken")) {
   return fetch(`${inject("bridgeUrl")}${path}`, {
@@ -28,7 +19,6 @@ function post(path: string, body: string, token = inject("bridgeToken")) {
 
 describe("values", () => {
   it("round-trips unicode, emoji and binary-looking strings byte for byte", async () => {
-    ks = keyspace(d, "values");
     const samples = [
       "héllo wörld",
       "🚀 ✓ 日本語",
@@ -47,20 +37,17 @@ describe("values", () => {
   });
 
   it("keeps numeric-looking strings as strings", async () => {
-    ks = keyspace(d, "values");
     await redis().set(ks.key("n"), "007");
     expect(await redis().get(ks.key("n"))).toBe("007");
     expect(await redis().exec(["GET", ks.key("n")])).toBe("007");
   });
 
   it("returns integers as numbers and nil as null", async () => {
-    ks = keyspace(d, "values");
     expect(await redis().incr(ks.key("i"))).toBe(1);
     expect(await redis().get(ks.key("missing"))).toBeNull();
   });
 
   it('encodes "OK" nested in arrays so the client decodes it back', async () => {
-    ks = keyspace(d, "values");
     await d.hSet(ks.key("h"), { OK: "OK", abcd: "abcd" });
     const viaBridge = await redis().exec<string[]>(["HGETALL", ks.key("h")]);
     const truth = (await d.sendCommand(["HGETALL", ks.key("h")])) as string[];
@@ -68,14 +55,12 @@ describe("values", () => {
   });
 
   it("returns nested arrays in the shape Redis sends them", async () => {
-    ks = keyspace(d, "values");
     await d.sendCommand(["XADD", ks.key("s"), "1-1", "f", "v"]);
     const viaBridge = await redis().exec(["XRANGE", ks.key("s"), "-", "+"]);
     expect(viaBridge).toEqual([["1-1", ["f", "v"]]]);
   });
 
   it("answers in plain JSON when the client does not ask for base64", async () => {
-    ks = keyspace(d, "values");
     const plain = upstash({ base64: false });
     await plain.set(ks.key("p"), "héllo");
     expect(await plain.get(ks.key("p"))).toBe("héllo");
@@ -84,7 +69,6 @@ describe("values", () => {
 
 describe("errors", () => {
   it("passes a Redis error through verbatim with status 400", async () => {
-    ks = keyspace(d, "errors");
     await d.set(ks.key("str"), "x");
     const res = await post("/", JSON.stringify(["XLEN", ks.key("str")]));
     expect(res.status).toBe(400);
@@ -94,13 +78,11 @@ describe("errors", () => {
   });
 
   it("makes the client throw with the Redis message", async () => {
-    ks = keyspace(d, "errors");
     await d.set(ks.key("str"), "x");
     await expect(redis().xlen(ks.key("str"))).rejects.toThrow(/^WRONGTYPE/);
   });
 
   it("keeps BUSYGROUP readable for callers that tolerate it", async () => {
-    ks = keyspace(d, "errors");
     const args = { type: "CREATE", group: "g", id: "$", options: { MKSTREAM: true } } as const;
     await redis().xgroup(ks.key("s"), args);
     await expect(redis().xgroup(ks.key("s"), args)).rejects.toThrow(/BUSYGROUP/);
@@ -126,7 +108,6 @@ describe("errors", () => {
   });
 
   it("accepts the word BLOCK as a stream field value", async () => {
-    ks = keyspace(d, "errors");
     const id = await redis().xadd(ks.key("s"), "*", { BLOCK: "BLOCK" });
     expect(await d.sendCommand(["XRANGE", ks.key("s"), id, id])).toEqual([
       [id, ["BLOCK", "BLOCK"]],
@@ -134,7 +115,6 @@ describe("errors", () => {
   });
 
   it("refuses a pipeline with a malformed command without running any of it", async () => {
-    ks = keyspace(d, "errors");
     const res = await post(
       "/pipeline",
       JSON.stringify([
@@ -170,7 +150,6 @@ describe("auth", () => {
 
 describe("pipeline and multi-exec", () => {
   it("runs a pipeline in order and keeps going past a failing command", async () => {
-    ks = keyspace(d, "pipe");
     const p = redis().pipeline();
     p.set(ks.key("a"), "1");
     p.xlen(ks.key("a"));
@@ -186,7 +165,6 @@ describe("pipeline and multi-exec", () => {
   });
 
   it("makes a plain pipeline exec throw naming the failed command", async () => {
-    ks = keyspace(d, "pipe");
     await d.set(ks.key("a"), "x");
     const p = redis().pipeline();
     p.get(ks.key("a"));
@@ -195,7 +173,6 @@ describe("pipeline and multi-exec", () => {
   });
 
   it("runs multi-exec as one transaction with per-command results", async () => {
-    ks = keyspace(d, "multi");
     const tx = redis().multi();
     tx.set(ks.key("a"), "x");
     tx.lpush(ks.key("a"), "y");
@@ -209,7 +186,6 @@ describe("pipeline and multi-exec", () => {
   });
 
   it("discards a transaction with a command that cannot be queued", async () => {
-    ks = keyspace(d, "multi");
     const res = await post("/multi-exec", JSON.stringify([["SET", ks.key("a"), "1"], ["INCR"]]));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/^EXECABORT/);
@@ -219,7 +195,6 @@ describe("pipeline and multi-exec", () => {
 
 describe("scripts", () => {
   it("runs eval with keys and args", async () => {
-    ks = keyspace(d, "lua");
     const out = await redis().eval("return {KEYS[1], ARGV[1], 7}", [ks.key("k")], ["välue"]);
     expect(out).toEqual([ks.key("k"), "välue", 7]);
   });
@@ -260,7 +235,6 @@ describe("test knobs and resilience", () => {
   });
 
   it("answers 500 without running the command when a fault is injected", async () => {
-    ks = keyspace(d, "fault");
     const bridge = await startBridge({
       redisUrl: inject("redisUrl"),
       token: "t",
@@ -328,7 +302,7 @@ async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
       if (Date.now() > deadline) {
         throw e;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 }

@@ -3,29 +3,19 @@
  * with the same command on a mirror key sent straight to Redis.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { upstash, useKeyspace } from "../helpers/redis";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("streams");
+const { d } = ks;
 let redis: Redis;
 /** The key used through the bridge and its mirror used directly. */
 let a: string;
 let b: string;
 
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
 beforeEach(() => {
-  ks = keyspace(d, "streams");
   a = ks.key("a");
   b = ks.key("b");
-});
-afterEach(async () => {
-  await ks.cleanup();
 });
 
 /** Sends the command to Redis directly, with the bridge key swapped for the mirror. */

@@ -1,31 +1,30 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
-import { type ConsumeOptions, consumeBatch, type DrainEvent } from "../../src/lib/drain/drain";
-import { PermanentError } from "../../src/lib/errors";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
-import { fill, pendingCount, sleep } from "./drain-fixture";
+import {
+  type ConsumeOptions,
+  consumeBatch,
+  type DrainEvent,
+  PermanentError,
+} from "../../src/lib/index";
+import { fill, pendingCount } from "../helpers/drain-fixture";
+import { upstash, useKeyspace } from "../helpers/redis";
+import { sleep } from "../helpers/sleep";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("drain-limits");
+const { d } = ks;
 let stream: string;
 let bridge: Bridge;
 
 beforeAll(async () => {
-  d = await direct();
   // A bridge of this file's own: its request counter and fault knob are not shared.
   bridge = await startBridge({ redisUrl: inject("redisUrl"), token: "t", port: 0, log: () => {} });
 });
 afterAll(async () => {
   await bridge.close();
-  await d.quit();
 });
 beforeEach(() => {
-  ks = keyspace(d, "drain-limits");
   stream = ks.key("orders");
   bridge.knobs.faultRate = 0;
-});
-afterEach(async () => {
-  await ks.cleanup();
 });
 
 const redis = () => upstash({ url: bridge.url, token: "t" });

@@ -1,27 +1,17 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ConsumeOptions, consumeBatch } from "../../src/lib/drain/drain";
-import { PermanentError } from "../../src/lib/errors";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { StreamMessage } from "../../src/lib/handling/message";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
-import { add, fill, pendingCount, sleep } from "./drain-fixture";
+import { type ConsumeOptions, consumeBatch, PermanentError } from "../../src/lib/index";
+import { add, fill, pendingCount } from "../helpers/drain-fixture";
+import { upstash, useKeyspace } from "../helpers/redis";
+import { sleep } from "../helpers/sleep";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("drain");
+const { d } = ks;
 let stream: string;
 const redis = upstash();
 
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
 beforeEach(() => {
-  ks = keyspace(d, "drain");
   stream = ks.key("orders");
-});
-afterEach(async () => {
-  await ks.cleanup();
 });
 
 function drain(overrides: Partial<ConsumeOptions> = {}) {

@@ -1,33 +1,17 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  listDeadLetters,
-  moveToDeadLetter,
-  parseDeadLetter,
-  redrive,
-  truncateError,
-} from "../../src/lib/dead-letter/dead-letter";
-import { requestCounter } from "../../src/lib/redis/budget";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { beforeEach, describe, expect, it } from "vitest";
+import { parseDeadLetter, truncateError } from "../../src/lib/dead-letter/entry";
+import { listDeadLetters, moveToDeadLetter, RequestBudget, redrive } from "../../src/lib/index";
+import { upstash, useKeyspace } from "../helpers/redis";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("dlq");
+const { d } = ks;
 let stream: string;
 let dlq: string;
 const redis = upstash();
 
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
 beforeEach(() => {
-  ks = keyspace(d, "dlq");
   stream = ks.key("orders");
   dlq = ks.key("orders:dlq");
-});
-afterEach(async () => {
-  await ks.cleanup();
 });
 
 /** Adds entries and reads them into consumer c's PEL. */
@@ -98,7 +82,7 @@ describe("moveToDeadLetter", () => {
 
   it("moves 500 entries in 5 requests", async () => {
     const ids = await pending(Array.from({ length: 500 }, (_, i) => ({ n: String(i) })));
-    const counter = requestCounter();
+    const budget = new RequestBudget();
     await moveToDeadLetter({
       redis,
       stream,
@@ -107,10 +91,10 @@ describe("moveToDeadLetter", () => {
       dlqStream: dlq,
       dlqMaxLen: 100000,
       entries: ids.map((id) => ({ id, fields: { n: "x" }, reason: "max_deliveries", error: "e" })),
-      counter,
+      budget,
     });
     expect(await d.xLen(dlq)).toBe(500);
-    expect(counter.count).toBe(5);
+    expect(budget.used).toBe(5);
   });
 });
 

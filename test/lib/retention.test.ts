@@ -1,26 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { nextStreamId } from "../../src/lib/sweep/cursor";
 import { ackedTrimBound, trimStream } from "../../src/lib/trim/trim";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { upstash, useKeyspace } from "../helpers/redis";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("retention");
+const { d } = ks;
 let stream: string;
 const redis = upstash();
 const acked = { kind: "acked" } as const;
 
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
 beforeEach(() => {
-  ks = keyspace(d, "retention");
   stream = ks.key("orders");
-});
-afterEach(async () => {
-  await ks.cleanup();
 });
 
 async function add(n: number): Promise<string[]> {

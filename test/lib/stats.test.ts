@@ -1,32 +1,23 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   parseXInfoConsumers,
   parseXInfoGroups,
   parseXPendingExtended,
-  parseXPendingSummary,
 } from "../../src/lib/replies/index";
 import { getStats } from "../../src/lib/stats/stats";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { parseXPendingSummary } from "../helpers/pending-summary";
+import { upstash, useKeyspace } from "../helpers/redis";
+import { sleep } from "../helpers/sleep";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("stats");
+const { d } = ks;
 let stream: string;
 let dlq: string;
 const redis = upstash();
 
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
 beforeEach(() => {
-  ks = keyspace(d, "stats");
   stream = ks.key("orders");
   dlq = ks.key("orders:dlq");
-});
-afterEach(async () => {
-  await ks.cleanup();
 });
 
 const cmd = (...args: string[]) => d.sendCommand(args);
@@ -99,7 +90,7 @@ describe("getStats", () => {
 
   it("alerts on a consumer idle too long with pending entries, not on one without", async () => {
     await seed();
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     const s = await getStats({ redis, stream, dlqStream: dlq, alertIdleMs: 20 });
     const g1 = s.groups.find((g) => g.name === "g1");
     expect(g1?.consumers.map((c) => [c.name, c.alert])).toEqual([

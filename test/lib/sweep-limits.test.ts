@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { SweepRedis } from "../../src/lib/sweep/sweep";
-import { MIN_IDLE_MS, recorder, useFixture } from "./sweep-fixture";
+import type { SweepRedis } from "../../src/lib/index";
+import { sleep } from "../helpers/sleep";
+import { DRAIN, MIN_IDLE_MS, recorder, useFixture } from "../helpers/sweep-fixture";
 
 const f = useFixture("sweep-limits");
 
@@ -46,7 +47,7 @@ describe.each(["exponential", "fixed"] as const)(
       await f.age(retryable, 60_000, 1);
       const { seen, handler } = recorder();
       const slow = async (...args: Parameters<typeof handler>) => {
-        await new Promise((r) => setTimeout(r, 2));
+        await sleep(2);
         return handler(...args);
       };
       const common = { handler: slow, retryBackoff, pageSize: 10 };
@@ -68,7 +69,7 @@ describe("request limits", () => {
     const ids = await f.pending(many(80));
     await f.age(ids, 60_000, 1);
     const { redis, requests } = counting(f.redis);
-    for (const maxRequests of [2, 5, 12, 20]) {
+    for (const maxRequests of [3, 5, 12, 20]) {
       const before = requests();
       const report = await f.run({ redis, maxRequests, pageSize: 10, count: 80 });
       expect(requests() - before).toBe(report.requests);
@@ -76,6 +77,15 @@ describe("request limits", () => {
       expect(report.stoppedBy).toBe("requests");
       await f.age(ids.slice(0, 1), 60_000);
     }
+  });
+
+  it("refuses a maxRequests too small for one read, one ack and one move, reading nothing", async () => {
+    const ids = await f.pending(many(5));
+    await f.age(ids, 60_000, 1);
+    await expect(f.run({ maxRequests: 2 })).rejects.toThrow(
+      /maxRequests must be an integer between 3 and 100000, got 2/,
+    );
+    expect((await f.pel()).map(([, consumer]) => consumer)).toEqual(ids.map(() => DRAIN));
   });
 
   it("dead-letters 500 stuck messages in ceil(500/100) script calls plus a few requests", async () => {
@@ -104,8 +114,10 @@ describe("time budget and abort", () => {
   it("starts no page once the budget is spent", async () => {
     const ids = await f.pending(many(30));
     await f.age(ids, MIN_IDLE_MS + 500);
-    const report = await f.run({ timeBudgetMs: 0, pageSize: 10 });
-    expect(report).toMatchObject({ stoppedBy: "budget", claimed: 0 });
+    // The smallest budget there is; the first page's handlers alone outlast it.
+    const handler = () => sleep(150);
+    const report = await f.run({ handler, timeBudgetMs: 100, pageSize: 10 });
+    expect(report).toMatchObject({ stoppedBy: "budget", claimed: 10, acked: 10 });
   });
 
   it("starts no page after the signal aborts", async () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { listDeadLetters } from "../../src/lib/dead-letter/dead-letter";
-import { PermanentError } from "../../src/lib/errors";
-import type { SweepRedis } from "../../src/lib/sweep/sweep";
-import { DRAIN, GROUP, MIN_IDLE_MS, recorder, useFixture } from "./sweep-fixture";
+import { listDeadLetters, PermanentError, type SweepRedis } from "../../src/lib/index";
+import { sleep } from "../helpers/sleep";
+import { DRAIN, GROUP, MIN_IDLE_MS, recorder, useFixture } from "../helpers/sweep-fixture";
 
 const f = useFixture("sweep");
 const BACKOFFS = ["exponential", "fixed"] as const;
@@ -93,6 +92,23 @@ describe.each(BACKOFFS)("sweep with %s backoff", (retryBackoff) => {
       error: "amount is negative",
       deliveries: 2,
     });
+    expect(await f.pel()).toEqual([]);
+  });
+
+  it("dead-letters at once a PermanentError thrown by another bundled copy of the package", async () => {
+    const [id = ""] = await f.pending([{ a: "1" }]);
+    await f.age([id], MIN_IDLE_MS + 500);
+    // Another copy's class: not `instanceof` this one's, recognised by its stable code.
+    class PermanentError extends Error {
+      readonly code = "PERMANENT";
+    }
+    const handler = () => {
+      throw new PermanentError("amount is negative");
+    };
+    const report = await f.run({ handler, retryBackoff });
+    expect(report).toMatchObject({ retried: 1, deadLettered: 1, failed: 0 });
+    const { entries } = await listDeadLetters({ redis: f.redis, dlqStream: f.dlq });
+    expect(entries[0]).toMatchObject({ originalId: id, reason: "permanent_error" });
     expect(await f.pel()).toEqual([]);
   });
 
@@ -188,7 +204,7 @@ describe("consumer hygiene", () => {
   it("deletes idle consumers without pending entries and keeps busy, fresh and own ones", async () => {
     const [stuck = ""] = await f.pending([{ a: "1" }, { a: "2" }]);
     await f.d.sendCommand(["XGROUP", "CREATECONSUMER", f.stream, GROUP, "cron-0-idle"]);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
     await f.d.sendCommand(["XGROUP", "CREATECONSUMER", f.stream, GROUP, "cron-3-fresh"]);
     await f.age([stuck], MIN_IDLE_MS + 500);
     // The sweep's own consumer ends up holding the entry whose retry failed.
@@ -207,5 +223,67 @@ describe("sweep with TRIM", () => {
     const report = await f.run({ trim: { kind: "acked" } });
     expect(report.trimmed).toBe(2);
     expect(await f.d.xLen(f.stream)).toBe(1);
+  });
+});
+
+describe("sweep events and failures", () => {
+  it("tells what it claimed, retried, saw fail and dead-lettered, one event each", async () => {
+    const [ok = "", bad = "", poison = "", spent = ""] = await f.pending([
+      { v: "ok" },
+      { v: "bad" },
+      { v: "poison" },
+      { v: "spent" },
+    ]);
+    await f.age([ok, bad, poison], MIN_IDLE_MS + 500);
+    await f.age([spent], 60_000, 3);
+    const events: { event: string }[] = [];
+    const handler = (m: { fields: Record<string, string> }) => {
+      if (m.fields.v === "bad") {
+        throw new Error("try later");
+      }
+      if (m.fields.v === "poison") {
+        throw new PermanentError("never");
+      }
+    };
+    await f.run({ handler, retryBackoff: "fixed", onEvent: (e) => events.push(e) });
+    const sorted = (ids: string[]) => [...ids].sort();
+    expect(events.map((e) => e.event)).toEqual([
+      "claimed",
+      "retried",
+      "handler_failed",
+      "dead_lettered",
+    ]);
+    expect(events[0]).toMatchObject({ ids: sorted([ok, bad, poison, spent]) });
+    expect(events[1]).toMatchObject({ ids: sorted([ok, bad, poison]) });
+    expect(events[2]).toEqual({ event: "handler_failed", id: bad, error: "try later" });
+    expect(sorted((events[3] as unknown as { ids: string[] }).ids)).toEqual(
+      sorted([spent, poison]),
+    );
+  });
+
+  it("reports a Redis failure in error and stoppedBy instead of throwing", async () => {
+    await f.d.del(f.stream);
+    await f.d.set(f.stream, "not a stream");
+    const events: { event: string }[] = [];
+    const report = await f.run({ onEvent: (e) => events.push(e) });
+    expect(report.stoppedBy).toBe("error");
+    expect(report.error).toMatchObject({ code: "REDIS_ERROR" });
+    expect(report.error?.message).toMatch(/WRONGTYPE/);
+    expect(events).toEqual([{ event: "redis_error", error: report.error?.message }]);
+  });
+
+  it("keeps what earlier pages did when a later page fails", async () => {
+    const ids = await f.pending(Array.from({ length: 20 }, (_, i) => ({ n: String(i) })));
+    await f.age(ids, MIN_IDLE_MS + 500);
+    let handled = 0;
+    const handler = async () => {
+      handled++;
+      if (handled === 10) {
+        // The first page is done with its handlers; its ack still lands, the next claim fails.
+        await f.d.rename(f.stream, `${f.stream}:moved`);
+      }
+    };
+    const report = await f.run({ handler, pageSize: 10, retryBackoff: "fixed" });
+    expect(report).toMatchObject({ stoppedBy: "error", claimed: 10 });
   });
 });

@@ -5,24 +5,20 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Direct, direct, type Keyspace, keyspace } from "../helpers/redis";
-import { fingerprint, reportTried, seed } from "./bad-input-fixture";
+import { fingerprint, reportTried, seed } from "../helpers/bad-input-fixture";
+import { useKeyspace } from "../helpers/redis";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("bad-bridge", { scope: "suite" });
+const { d } = ks;
 let before: Record<string, string>;
 let tried = 0;
 
 beforeAll(async () => {
-  d = await direct();
-  ks = keyspace(d, "bad-bridge");
   await seed(d, ks.key("orders"), "g");
   before = await fingerprint(d, ks.prefix);
 });
-afterAll(async () => {
+afterAll(() => {
   reportTried("bad-input-bridge", tried);
-  await ks.cleanup();
-  await d.quit();
 });
 
 async function send(

@@ -8,9 +8,9 @@ import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CONFIG_RANGES, CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
-import { type Direct, direct, type Keyspace, keyspace } from "../helpers/redis";
+import { fingerprint, reportTried, seed } from "../helpers/bad-input-fixture";
+import { useKeyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";
-import { fingerprint, reportTried, seed } from "./bad-input-fixture";
 
 const ADMIN = "env-catalogue-admin-token";
 const SECRET = "s3cr3t-upstash-token-never-shown";
@@ -115,22 +115,18 @@ describe("parseConfig: every variable, one at a time", () => {
 });
 
 describe("through the Worker", () => {
-  let d: Direct;
-  let ks: Keyspace;
+  const ks = useKeyspace("bad-env", { scope: "suite" });
+  const { d } = ks;
   let before: Record<string, string>;
   let tried = 0;
 
   beforeAll(async () => {
-    d = await direct();
-    ks = keyspace(d, "bad-env");
     await seed(d, ks.key("orders"), "g");
     before = await fingerprint(d, ks.prefix);
   });
   afterAll(async () => {
     reportTried("bad-input-env (Worker)", tried);
     expect(await fingerprint(d, ks.prefix)).toEqual(before);
-    await ks.cleanup();
-    await d.quit();
   });
 
   /** Profiles: every variable of a profile is bad at once, so one Worker checks them all. */

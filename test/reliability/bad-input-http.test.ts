@@ -6,9 +6,9 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { tokensEqual } from "../../src/handlers/auth";
-import { type Direct, direct, type Keyspace, keyspace } from "../helpers/redis";
+import { fingerprint, reportTried, seed } from "../helpers/bad-input-fixture";
+import { useKeyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";
-import { fingerprint, reportTried, seed } from "./bad-input-fixture";
 
 const TOKEN = "Adm1n-t0ken-for-bad-input-catalogue";
 const GROUP = "g";
@@ -23,16 +23,14 @@ const ROUTES = [
 
 type Answer = { status: number; body: { error?: { code?: string; message?: string } } };
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("bad-http", { scope: "suite" });
+const { d } = ks;
 let mf: Miniflare;
 let before: Record<string, string>;
 const logs: string[] = [];
 let tried = 0;
 
 beforeAll(async () => {
-  d = await direct();
-  ks = keyspace(d, "bad-http");
   await seed(d, ks.key("orders"), GROUP);
   before = await fingerprint(d, ks.prefix);
   mf = await startWorker(
@@ -50,8 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   reportTried("bad-input-http", tried);
   await mf?.dispose();
-  await ks.cleanup();
-  await d.quit();
 });
 
 async function call(

@@ -7,7 +7,7 @@
 import { randomInt } from "node:crypto";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Direct, direct } from "../helpers/redis";
+import { useDirect } from "../helpers/redis";
 import { startTarget, type Target } from "../helpers/target";
 import { startWorker } from "../helpers/worker";
 
@@ -22,15 +22,13 @@ const CASES: [string, string, string | number][] = [
 ];
 const BOM_FIELDS = { status: "200", "\uFEFFbom": "\uFEFFvalue", amount: "007", json: '{"a":1}' };
 
-let d: Direct;
+const d = useDirect();
 let target: Target;
 beforeAll(async () => {
-  d = await direct();
   target = await startTarget();
 });
 afterAll(async () => {
   await target.close();
-  await d.quit();
 });
 
 describe.each(CASES)("%s", (_, stream, groupBinding) => {

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { errorMessage } from "../../src/lib/errors";
+import type { Ledger } from "../helpers/ledger";
+import { sleep } from "../helpers/sleep";
 import { freePort } from "../setup/find-redis";
-import { type Ledger, sleep } from "./ledger";
 
 export type DurableRedis = {
   url: string;

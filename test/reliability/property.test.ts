@@ -6,14 +6,17 @@
  */
 import fc from "fast-check";
 import { RESP_TYPES } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listDeadLetters, redrive } from "../../src/lib/dead-letter/dead-letter";
-import { consumeBatch } from "../../src/lib/drain/drain";
-import { PermanentError } from "../../src/lib/errors";
-import type { MessageHandler } from "../../src/lib/handling/message";
-import { sweep } from "../../src/lib/sweep/sweep";
-import { type Direct, direct, keyspace, upstash } from "../helpers/redis";
-import { drained, SOAK } from "./ledger";
+import { describe, expect, it } from "vitest";
+import {
+  consumeBatch,
+  listDeadLetters,
+  type MessageHandler,
+  PermanentError,
+  redrive,
+  sweep,
+} from "../../src/lib/index";
+import { drained, SOAK } from "../helpers/ledger";
+import { keyspace, upstash, useDirect } from "../helpers/redis";
 
 const GROUP = "g";
 const MIN_IDLE_MS = 1000;
@@ -21,13 +24,7 @@ const MAX_DELIVERIES = 3;
 /** As the Worker creates it (src/handlers/client.ts): plain JSON replies, no base64. */
 const redis = upstash({ base64: false });
 
-let d: Direct;
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
+const d = useDirect();
 
 type Outcome = "ok" | "fail" | "perm";
 type Backoff = "fixed" | "exponential";

@@ -8,11 +8,12 @@ import { randomBytes } from "node:crypto";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
-import { type Direct, direct, keyspace, upstash } from "../helpers/redis";
+import { Ledger, produce, report, SOAK } from "../helpers/ledger";
+import { type Direct, direct, keyspace, upstash, useDirect } from "../helpers/redis";
+import { runUntilDrained } from "../helpers/runner";
+import { sleep } from "../helpers/sleep";
 import { startWorker } from "../helpers/worker";
-import { Ledger, produce, report, SOAK, sleep } from "./ledger";
 import { type DurableRedis, startDurableRedis, startLedgerTarget } from "./owned";
-import { runUntilDrained } from "./runner";
 
 const GROUP = "workers";
 const MAX_DELIVERIES = 3;
@@ -120,13 +121,7 @@ describe("Redis restart", () => {
 });
 
 describe("Worker killed mid-drain", () => {
-  let d: Direct;
-  beforeAll(async () => {
-    d = await direct();
-  });
-  afterAll(async () => {
-    await d.quit();
-  });
+  const d = useDirect();
 
   it(
     "a Worker torn down after its target accepted messages, before the XACK, loses nothing",

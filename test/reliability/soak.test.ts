@@ -4,11 +4,12 @@
  * N = 2,000+ per default run, 100,000+ in total with SOAK=1 (`npm run soak`).
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
-import { type Direct, direct, keyspace, upstash } from "../helpers/redis";
-import { compareIds, Ledger, produce, report, SOAK, sleep } from "./ledger";
-import { runUntilDrained } from "./runner";
+import { compareIds, Ledger, produce, report, SOAK } from "../helpers/ledger";
+import { keyspace, upstash, useDirect } from "../helpers/redis";
+import { runUntilDrained } from "../helpers/runner";
+import { sleep } from "../helpers/sleep";
 
 const GROUP = "workers";
 const MAX_DELIVERIES = 3;
@@ -24,13 +25,7 @@ const N = SOAK
   : { handler: 4000, bridge: 3000, trim: 2000 };
 const TIMEOUT = SOAK ? 900_000 : 120_000;
 
-let d: Direct;
-beforeAll(async () => {
-  d = await direct();
-});
-afterAll(async () => {
-  await d.quit();
-});
+const d = useDirect();
 
 /** Produces `n` messages in chunks while the drains already run, like a live producer. */
 function producer(stream: string, ledger: Ledger, n: number, chunk = 1000) {

@@ -5,11 +5,10 @@
  * entries it is handling, as the drain does.
  */
 import { describe, expect, it } from "vitest";
-import { listDeadLetters } from "../../src/lib/dead-letter/dead-letter";
-import { PermanentError } from "../../src/lib/errors";
 import type { MessageHandler } from "../../src/lib/handling/message";
-import { useFixture } from "../lib/sweep-fixture";
-import { sleep } from "./ledger";
+import { listDeadLetters, PermanentError } from "../../src/lib/index";
+import { sleep } from "../helpers/sleep";
+import { useFixture } from "../helpers/sweep-fixture";
 
 const f = useFixture("sweep-lease");
 

@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { createClient } from "redis";
+import { sleep } from "../helpers/sleep";
 
 export type FoundRedis = { url: string; stop: () => Promise<void>; owned: boolean };
 
@@ -49,7 +50,7 @@ export async function startRedisServer(port?: number): Promise<FoundRedis> {
       child.kill();
       throw new Error(`redis-server did not answer on ${url} within 5 s`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return {
     url,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Limiter } from "../../src/lib/handling/limiter";
-
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/sleep";
 
 describe("Limiter", () => {
   it("never runs more than the limit at once", async () => {
@@ -13,7 +12,7 @@ describe("Limiter", () => {
         limiter.run(async () => {
           now++;
           seen = Math.max(seen, now);
-          await tick(i % 4);
+          await sleep(i % 4);
           now--;
         }),
       ),
@@ -27,12 +26,12 @@ describe("Limiter", () => {
     const limiter = new Limiter(2);
     const order: string[] = [];
     const slow = limiter.run(async () => {
-      await tick(100);
+      await sleep(100);
       order.push("slow");
     });
     const fast = Array.from({ length: 3 }, (_, i) =>
       limiter.run(async () => {
-        await tick(5);
+        await sleep(5);
         order.push(`fast${i}`);
       }),
     );

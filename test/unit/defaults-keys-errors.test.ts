@@ -3,7 +3,6 @@ import { DEFAULTS } from "../../src/lib/config/defaults";
 import {
   ConfigError,
   errorMessage,
-  HandlerTimeoutError,
   PermanentError,
   RedisCommandError,
   ReplyShapeError,
@@ -51,7 +50,6 @@ describe("errors", () => {
     [new PermanentError("m"), "PERMANENT", "PermanentError"],
     [new RedisCommandError("XACK"), "REDIS_ERROR", "RedisCommandError"],
     [new ReplyShapeError("m"), "REPLY_SHAPE", "ReplyShapeError"],
-    [new HandlerTimeoutError(5), "HANDLER_TIMEOUT", "HandlerTimeoutError"],
   ])("gives %s a stable code and name", (error, code, name) => {
     expect(error).toBeInstanceOf(StreamsWorkerError);
     expect(error).toBeInstanceOf(Error);

@@ -116,16 +116,18 @@ describe("parseMax", () => {
 });
 
 describe("parseBudgetMs", () => {
-  it("defaults to the fallback and accepts 1 to 900000", () => {
+  it("defaults to the fallback and accepts TIME_BUDGET_MS's range, 100 to 900000", () => {
     expect(parseBudgetMs(undefined, 25000)).toBe(25000);
-    expect(parseBudgetMs("1", 25000)).toBe(1);
+    expect(parseBudgetMs("100", 25000)).toBe(100);
     expect(parseBudgetMs("900000", 25000)).toBe(900000);
   });
 
-  it("refuses 0 and 900001", () => {
-    expect(refusal(() => parseBudgetMs("0", 25000)).parameter).toBe("budgetMs");
+  it("refuses 99 and 900001", () => {
+    expect(refusal(() => parseBudgetMs("99", 25000)).message).toBe(
+      'budgetMs must be an integer between 100 and 900000, got "99"',
+    );
     expect(refusal(() => parseBudgetMs("900001", 25000)).message).toBe(
-      'budgetMs must be an integer between 1 and 900000, got "900001"',
+      'budgetMs must be an integer between 100 and 900000, got "900001"',
     );
   });
 });

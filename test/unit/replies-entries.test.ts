@@ -4,7 +4,6 @@ import {
   parseStreamEntries,
   parseXAutoClaim,
   parseXClaim,
-  parseXClaimJustId,
   parseXReadGroup,
 } from "../../src/lib/replies/index";
 
@@ -114,15 +113,5 @@ describe("parseXClaim", () => {
 
   it("rejects a JUSTID reply", () => {
     expect(() => parseXClaim(["1-0"])).toThrow(ReplyShapeError);
-  });
-});
-
-describe("parseXClaimJustId", () => {
-  it("returns the claimed ids", () => {
-    expect(parseXClaimJustId(["1-0", "2-0"])).toEqual(["1-0", "2-0"]);
-  });
-
-  it("rejects full entries", () => {
-    expect(() => parseXClaimJustId([["1-0", ["a", "1"]]])).toThrow(ReplyShapeError);
   });
 });

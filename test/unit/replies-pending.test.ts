@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ReplyShapeError } from "../../src/lib/errors";
-import { parseXPendingExtended, parseXPendingSummary } from "../../src/lib/replies/index";
+import { parseXPendingExtended } from "../../src/lib/replies/index";
+import { parseXPendingSummary } from "../helpers/pending-summary";
 
 describe("parseXPendingExtended", () => {
   it("reads id, consumer, idle time and deliveries", () => {

@@ -1,23 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { ReplyShapeError } from "../../src/lib/errors";
-import {
-  parseFlatMap,
-  parseXInfoConsumers,
-  parseXInfoGroups,
-  parseXInfoStream,
-} from "../../src/lib/replies/index";
+import { parseXInfoConsumers, parseXInfoGroups } from "../../src/lib/replies/index";
 
-describe("parseFlatMap", () => {
-  it("pairs keys with raw values", () => {
-    expect(parseFlatMap(["name", "g", "consumers", 1])).toEqual({ name: "g", consumers: 1 });
+describe("XINFO rows", () => {
+  const row = ["name", "g", "consumers", 1, "pending", 0, "last-delivered-id", "0-0"];
+
+  it("pairs keys with their values", () => {
+    expect(parseXInfoGroups([row])[0]).toMatchObject({ name: "g", consumers: 1 });
   });
 
-  it("rejects an odd number of elements", () => {
-    expect(() => parseFlatMap(["name"])).toThrow(ReplyShapeError);
+  it("rejects a row with an odd number of elements", () => {
+    expect(() => parseXInfoGroups([[...row, "lag"]])).toThrow(ReplyShapeError);
   });
 
-  it("rejects a non-string key", () => {
-    expect(() => parseFlatMap([1, "a"])).toThrow(ReplyShapeError);
+  it("rejects a row with a non-string key", () => {
+    expect(() => parseXInfoGroups([[...row, 1, "a"]])).toThrow(ReplyShapeError);
   });
 });
 
@@ -100,38 +97,5 @@ describe("parseXInfoConsumers", () => {
     expect(() => parseXInfoConsumers([["name", "c", "pending", "x", "idle", 1]])).toThrow(
       ReplyShapeError,
     );
-  });
-});
-
-describe("parseXInfoStream", () => {
-  const raw = [
-    ...["length", 2, "radix-tree-keys", 1, "radix-tree-nodes", 2],
-    ...["last-generated-id", "1795709122567-0", "max-deleted-entry-id", "0-0"],
-    ...["entries-added", 2, "recorded-first-entry-id", "1795709122566-0", "groups", 1],
-    ...["first-entry", ["1795709122566-0", ["amount", "12"]]],
-    ...["last-entry", ["1795709122567-0", ["amount", "7"]]],
-  ];
-
-  it("reads length, first and last entry ids, last generated id and group count", () => {
-    expect(parseXInfoStream(raw)).toEqual({
-      length: 2,
-      firstEntryId: "1795709122566-0",
-      lastEntryId: "1795709122567-0",
-      lastGeneratedId: "1795709122567-0",
-      groups: 1,
-    });
-  });
-
-  it("reads the entries of an empty stream as null", () => {
-    const empty = [
-      ...["length", 0, "last-generated-id", "0-0", "groups", 0],
-      ...["first-entry", null, "last-entry", null],
-    ];
-    expect(parseXInfoStream(empty)).toMatchObject({ firstEntryId: null, lastEntryId: null });
-  });
-
-  it("rejects a first-entry that is not an entry", () => {
-    const bad = ["length", 1, "last-generated-id", "1-0", "groups", 0, "first-entry", "1-0"];
-    expect(() => parseXInfoStream(bad)).toThrow(ReplyShapeError);
   });
 });

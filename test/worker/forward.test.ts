@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createForwarder, DeliveryError } from "../../src/handlers/webhook-handler";
+import { createWebhookHandler, DeliveryError } from "../../src/handlers/webhook-handler";
 import { PermanentError } from "../../src/lib/errors";
 import type { StreamMessage } from "../../src/lib/handling/message";
 
@@ -55,10 +55,10 @@ const message: StreamMessage = {
 const ctx = { signal: new AbortController().signal };
 
 function deliver(path: string, timeoutMs = 500, signal = ctx.signal) {
-  return createForwarder({ targetUrl: `${base}${path}`, timeoutMs })(message, { signal });
+  return createWebhookHandler({ targetUrl: `${base}${path}`, timeoutMs })(message, { signal });
 }
 
-describe("createForwarder", () => {
+describe("createWebhookHandler", () => {
   it("posts the message as JSON with the idempotency and delivery headers", async () => {
     await deliver("/ok");
     expect(seen).toHaveLength(1);
@@ -124,7 +124,7 @@ describe("createForwarder", () => {
   });
 
   it("throws a transient DeliveryError when nothing listens", async () => {
-    const forward = createForwarder({ targetUrl: "http://127.0.0.1:1/in", timeoutMs: 500 });
+    const forward = createWebhookHandler({ targetUrl: "http://127.0.0.1:1/in", timeoutMs: 500 });
     const err = await forward(message, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);
     expect((err as Error).message).toMatch(/^POST http:\/\/127\.0\.0\.1:1\/in failed: /);
@@ -141,7 +141,7 @@ describe("createForwarder", () => {
     const url = new URL(`${base}/status/503?token=s3cret`);
     url.username = "user";
     url.password = "pw-s3cret";
-    const forward = createForwarder({ targetUrl: url.href, timeoutMs: 500 });
+    const forward = createWebhookHandler({ targetUrl: url.href, timeoutMs: 500 });
     const err = await forward(message, ctx).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`POST ${base}/status/503 answered 503: said 503`);
   });
@@ -150,7 +150,7 @@ describe("createForwarder", () => {
     const url = new URL(`${base}/ok`);
     url.username = "user";
     url.password = "pw";
-    await createForwarder({ targetUrl: url.href })(message, ctx);
+    await createWebhookHandler({ targetUrl: url.href })(message, ctx);
     expect(seen[0]?.headers.authorization).toBe(`Basic ${btoa("user:pw")}`);
   });
 });

@@ -1,37 +1,31 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { moveToDeadLetter } from "../../src/lib/dead-letter/dead-letter";
+import { moveToDeadLetter } from "../../src/lib/dead-letter/move";
 import {
   parseXInfoConsumers,
   parseXInfoGroups,
-  parseXPendingSummary,
   parseXReadGroup,
 } from "../../src/lib/replies/index";
-import { type Direct, direct, type Keyspace, keyspace, upstash } from "../helpers/redis";
+import { parseXPendingSummary } from "../helpers/pending-summary";
+import { upstash, useKeyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";
 
 const TOKEN = "data-admin-token";
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-let d: Direct;
-let ks: Keyspace;
-let mf: Miniflare;
-let stream: string;
-let dlq: string;
-
 // One Worker and one key prefix for the file (STREAM is a binding); each test starts from an
 // empty prefix.
+const ks = useKeyspace("http", { scope: "suite" });
+const { d } = ks;
+const stream = ks.key("orders");
+const dlq = `${stream}:dlq`;
+let mf: Miniflare;
+
 beforeAll(async () => {
-  d = await direct();
-  ks = keyspace(d, "http");
-  stream = ks.key("orders");
-  dlq = `${stream}:dlq`;
   mf = await startWorker({ STREAM: stream, GROUP: "g", ADMIN_TOKEN: TOKEN });
 });
 afterAll(async () => {
   await mf.dispose();
-  await ks.cleanup();
-  await d.quit();
 });
 beforeEach(async () => {
   await ks.cleanup();

@@ -1,37 +1,34 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Direct, direct, type Keyspace, keyspace } from "../helpers/redis";
+import { fill, pendingCount } from "../helpers/drain-fixture";
+import { useKeyspace } from "../helpers/redis";
+import { sleep } from "../helpers/sleep";
 import { startTarget, type Target } from "../helpers/target";
 import { startWorker } from "../helpers/worker";
-import { fill, pendingCount } from "../lib/drain-fixture";
 
 const TOKEN = "jobs-admin-token";
 const CONSUME = "* * * * *";
 const SWEEP = "*/5 * * * *";
 
-let d: Direct;
-let ks: Keyspace;
+const ks = useKeyspace("jobs");
+const { d } = ks;
 let stream: string;
 let target: Target;
 let mf: Miniflare | undefined;
 
 beforeAll(async () => {
-  d = await direct();
   target = await startTarget();
 });
 afterAll(async () => {
   await target.close();
-  await d.quit();
 });
 beforeEach(() => {
-  ks = keyspace(d, "jobs");
   stream = ks.key("orders");
   target.deliveries.length = 0;
 });
 afterEach(async () => {
   await mf?.dispose();
   mf = undefined;
-  await ks.cleanup();
 });
 
 let logs: string[] = [];
@@ -89,11 +86,31 @@ describe("cron dispatch", () => {
   it("sweeps on SWEEP_CRON: a stuck message is retried and acked", async () => {
     await fill(d, stream, 1);
     await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     const result = await cron(await worker(), SWEEP);
     expect(result.outcome).toBe("ok");
     expect(target.deliveries.map((x) => x.deliveries)).toEqual([2]);
     expect(await pendingCount(d, stream)).toBe(0);
+  });
+
+  it("logs the sweep's events one JSON line each, like the drain's", async () => {
+    await addWithStatus(["503"]);
+    await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
+    await sleep(80);
+    await cron(await worker(), SWEEP);
+    const events = logs.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { event: string; consumer?: string }];
+      } catch {
+        return [];
+      }
+    });
+    const names = events.map((e) => e.event);
+    expect(names).toEqual(
+      expect.arrayContaining(["claimed", "retried", "handler_failed", "sweep"]),
+    );
+    const claimed = events.find((e) => e.event === "claimed");
+    expect(claimed?.consumer).toMatch(/^cron-/);
   });
 
   it("ignores a cron it has no job for", async () => {
@@ -182,10 +199,19 @@ describe("drain and sweep over HTTP", () => {
   it("POST /sweep answers the SweepReport", async () => {
     await fill(d, stream, 1);
     await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     const res = await post(await worker(), "/sweep");
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ claimed: 1, retried: 1, acked: 1 });
+  });
+
+  it("answers 502 with the report when Redis fails mid-sweep", async () => {
+    await d.set(stream, "not a stream");
+    const res = await post(await worker(), "/sweep");
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { code: string }; report: { stoppedBy: string } };
+    expect(body.error.code).toBe("REDIS_ERROR");
+    expect(body.report.stoppedBy).toBe("error");
   });
 
   it("splits messages between an HTTP drain and a cron drain running at once, without overlap", async () => {

@@ -1,8 +1,9 @@
-/** @module Defaults of every configuration value (DESIGN section 3); the only place they live. */
+/** @module Defaults of every option and variable; the only place they live. */
 
 /**
- * Default values of the configuration of DESIGN section 3, plus the sweep page size.
- * Nothing else in the code base may hard-code these: import them from here.
+ * Default values of the configuration (the environment variables and the library options
+ * behind them) and of the page sizes. Nothing else in the code base may hard-code these:
+ * import them from here. Their ranges live beside them in `ranges.ts`.
  */
 export const DEFAULTS = {
   /** COUNT of one XREADGROUP. */
@@ -41,11 +42,30 @@ export const DEFAULTS = {
   sweepCron: "*/5 * * * *",
   /** Where a newly created group starts (`$` = only new entries). */
   groupStartId: "$",
-  /** XAUTOCLAIM / XPENDING page size per call of the sweep. */
-  sweepCount: 100,
+  /** Pending entries one sweep page claims (one XAUTOCLAIM, or XPENDING + XCLAIM). */
+  sweepPageSize: 100,
+  /** Dead letters one `GET /dlq` lists without `count`. */
+  dlqPageSize: 50,
+  /** Dead letters one redrive moves without `count`. */
+  redrivePageSize: 100,
   /** A consumer idle this long while owning pending entries is flagged in stats. */
   alertIdleMs: 300_000,
 } as const;
 
 /** Type of {@link DEFAULTS}. */
 export type Defaults = typeof DEFAULTS;
+
+/**
+ * `options` with every listed option that is unset (`undefined`) taken from {@link DEFAULTS}
+ * under the same name: the one way the drain and the sweep apply their defaults.
+ */
+export function withDefaults<O extends object, K extends keyof O & keyof Defaults>(
+  options: O,
+  names: readonly K[],
+): O & { [P in K]-?: Exclude<O[P], undefined> } {
+  const out: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  for (const name of names) {
+    out[name as string] ??= DEFAULTS[name];
+  }
+  return out as O & { [P in K]-?: Exclude<O[P], undefined> };
+}

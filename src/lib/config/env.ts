@@ -1,4 +1,4 @@
-/** @module Parses and validates the Worker env (DESIGN section 3) into a fully-typed config. */
+/** @module Parses and validates the Worker env into a fully-typed config. */
 
 import type { z } from "zod";
 import { ConfigError } from "../errors";

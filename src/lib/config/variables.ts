@@ -1,6 +1,7 @@
-/** @module The table of environment variables (DESIGN section 3), source of the README's table. */
+/** @module The table of environment variables, source of the README's configuration table. */
 
 import { DEFAULTS } from "./defaults";
+import { describeRange, RANGES } from "./ranges";
 
 /** One environment variable as documented to users. */
 export type ConfigVariable = {
@@ -18,40 +19,31 @@ export type ConfigVariable = {
 
 const code = (value: string): string => `\`${value}\``;
 
-const MAX_BACKOFF_CEILING_MS = Number.MAX_SAFE_INTEGER;
-const DAY_MS = 86_400_000;
-
-/** Ranges enforced by the parser; kept next to the table so the two cannot drift. */
+/** Ranges enforced by the parser: the library's {@link RANGES} under the variables' names. */
 export const CONFIG_RANGES = {
-  BATCH_SIZE: [1, 10_000],
-  MAX_MESSAGES: [1, 1_000_000],
-  TIME_BUDGET_MS: [100, 900_000],
-  CONCURRENCY: [1, 1000],
-  MIN_IDLE_MS: [1, 7 * DAY_MS],
-  MAX_DELIVERIES: [1, 1000],
-  DLQ_MAXLEN: [1, 1_000_000_000],
-  CONSUMER_RETENTION_MS: [0, 30 * DAY_MS],
-  IDEMPOTENCY_TTL_S: [0, 30 * 86_400],
-  TARGET_TIMEOUT_MS: [1, 900_000],
-  MAX_BACKOFF_MS: [1, MAX_BACKOFF_CEILING_MS],
-  // 3: one read, one ack flush and one dead-letter call must fit in any invocation.
-  MAX_REQUESTS: [3, 100_000],
+  BATCH_SIZE: RANGES.batchSize,
+  MAX_MESSAGES: RANGES.maxMessages,
+  TIME_BUDGET_MS: RANGES.timeBudgetMs,
+  CONCURRENCY: RANGES.concurrency,
+  MIN_IDLE_MS: RANGES.minIdleMs,
+  MAX_DELIVERIES: RANGES.maxDeliveries,
+  DLQ_MAXLEN: RANGES.dlqMaxLen,
+  CONSUMER_RETENTION_MS: RANGES.consumerRetentionMs,
+  IDEMPOTENCY_TTL_S: RANGES.idempotencyTtlS,
+  TARGET_TIMEOUT_MS: RANGES.targetTimeoutMs,
+  MAX_BACKOFF_MS: RANGES.maxBackoffMs,
+  MAX_REQUESTS: RANGES.maxRequests,
 } as const satisfies Record<string, readonly [number, number]>;
 
 type RangedName = keyof typeof CONFIG_RANGES;
 
-const between = (name: RangedName): string => {
-  const [min, max] = CONFIG_RANGES[name];
-  return max === MAX_BACKOFF_CEILING_MS
-    ? `an integer of at least ${min}`
-    : `an integer between ${min} and ${max}`;
-};
+const between = (name: RangedName): string => describeRange(CONFIG_RANGES[name]);
 
 const NAME_RULE = "a non-empty string of at most 256 characters without control characters";
 const HTTP_URL = "an http(s) URL";
 const CRON = "a cron expression of 5 fields";
 
-/** Every variable of DESIGN section 3, in the order of its table. */
+/** Every environment variable, in the order of the README's table. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "UPSTASH_REDIS_REST_URL",

@@ -1,24 +1,23 @@
 /** @module One drain round trip: the acks (and idempotency marks) so far, plus the next read. */
 import type { Redis } from "@upstash/redis";
 import { RedisCommandError } from "../errors";
-import { counted, type RequestCounter } from "../redis/budget";
+import type { RequestBudget } from "../redis/budget";
+import { sendPipeline } from "../redis/calls";
 import { parseXReadGroup, type ReadEntry } from "../replies/index";
-
-export type RoundTripRedis = Pick<Redis, "pipeline">;
+import type { AckBatch } from "./ack-buffer";
 
 export type RoundTrip = {
-  redis: RoundTripRedis;
+  redis: Pick<Redis, "pipeline">;
   stream: string;
   group: string;
   consumer: string;
-  /** Ids whose handler succeeded since the last round trip. */
-  ack: string[];
-  /** Idempotency keys to mark done (SET key 1 EX ttl), written with the acks. */
-  done: string[];
+  /** Acks (and done marks) since the last round trip. */
+  acks: AckBatch;
+  /** TTL of the done marks, in seconds. */
   doneTtlS: number;
   /** COUNT of the read; omit to only flush acks. */
   read?: { count: number; noAck: boolean };
-  counter: RequestCounter;
+  budget: RequestBudget;
 };
 
 export type RoundTripResult = {
@@ -33,34 +32,31 @@ export type RoundTripResult = {
  * edge invocation must not hang on an empty stream.
  * @throws RedisCommandError when the request fails or the read is refused (NOGROUP, WRONGTYPE)
  * @see https://redis.io/commands/xreadgroup
+ * @see https://redis.io/commands/xack
  */
 export async function roundTrip(trip: RoundTrip): Promise<RoundTripResult> {
-  if (!trip.read && trip.ack.length === 0 && trip.done.length === 0) {
+  const { ids, marks } = trip.acks;
+  if (!trip.read && ids.length === 0 && marks.length === 0) {
     return { entries: [], ackError: null };
   }
   const p = trip.redis.pipeline();
-  if (trip.ack.length > 0) {
-    p.xack(trip.stream, trip.group, trip.ack);
+  if (ids.length > 0) {
+    p.xack(trip.stream, trip.group, ids);
   }
-  for (const key of trip.done) {
+  for (const key of marks) {
     p.set(key, "1", { ex: trip.doneTtlS });
   }
   if (trip.read) {
     const { count, noAck } = trip.read;
     p.xreadgroup(trip.group, trip.consumer, trip.stream, ">", { count, NOACK: noAck || undefined });
   }
-  let replies: { result?: unknown; error?: string }[];
-  try {
-    replies = await counted(trip.counter, p.exec({ keepErrors: true }));
-  } catch (e) {
-    throw RedisCommandError.from(trip.read ? "XREADGROUP" : "XACK", e);
-  }
-  const ackError = trip.ack.length > 0 ? (replies[0]?.error ?? null) : null;
+  const replies = await sendPipeline(p, trip.budget, trip.read ? "XREADGROUP" : "XACK");
+  const ackError = ids.length > 0 ? (replies[0]?.error ?? null) : null;
   if (!trip.read) {
     return { entries: [], ackError };
   }
   const last = replies[replies.length - 1];
-  if (last?.error) {
+  if (last?.error !== undefined) {
     throw new RedisCommandError("XREADGROUP", last.error);
   }
   return { entries: parseXReadGroup(last?.result ?? null), ackError };

@@ -1,4 +1,4 @@
-/** @module Consumer names derived from one invocation (DESIGN section 7). */
+/** @module Consumer names derived from one invocation: `cron-<time>-<rand>`, `http-<ray>-<rand>`. */
 
 /** Longest consumer name this package creates or accepts. */
 export const MAX_CONSUMER_NAME_LENGTH = 64;

@@ -1,10 +1,9 @@
 /** @module Creates the consumer group (and stream) on first use; remembered per isolate. */
 import type { Redis } from "@upstash/redis";
 import { DEFAULTS } from "../config/defaults";
-import { errorMessage, RedisCommandError } from "../errors";
-import { counted, type RequestCounter, requestCounter } from "../redis/budget";
-
-export type GroupRedis = Pick<Redis, "xgroup">;
+import { errorMessage } from "../errors";
+import { RequestBudget } from "../redis/budget";
+import { sendCommand } from "../redis/calls";
 
 /** Groups this isolate created or found: a warm Worker does not repeat XGROUP CREATE. */
 const known = new Set<string>();
@@ -17,19 +16,21 @@ export function isNoGroupError(e: unknown): boolean {
 }
 
 export type EnsureGroupOptions = {
-  redis: GroupRedis;
+  redis: Pick<Redis, "exec">;
   stream: string;
   group: string;
   /** Where a new group starts: `$` = only new entries, `0` = the whole history. @default "$" */
   startId?: string;
-  /** Ignore the per-isolate memory, e.g. after a NOGROUP showed the group is gone. */
+  /** Ignore the per-isolate memory, e.g. after a NOGROUP showed the group is gone. @default false */
   force?: boolean;
-  counter?: RequestCounter;
+  /** Counts the request against the caller's cap. @default an unlimited budget of its own */
+  budget?: RequestBudget;
 };
 
 /**
  * `XGROUP CREATE stream group <startId> MKSTREAM`; an existing group (BUSYGROUP) is
  * success. Returns whether a request was made.
+ * @throws RedisCommandError for any other failure
  * @see https://redis.io/commands/xgroup-create
  */
 export async function ensureGroup(options: EnsureGroupOptions): Promise<boolean> {
@@ -37,20 +38,20 @@ export async function ensureGroup(options: EnsureGroupOptions): Promise<boolean>
   if (known.has(key) && !options.force) {
     return false;
   }
-  const counter = options.counter ?? requestCounter();
+  const startId = options.startId ?? DEFAULTS.groupStartId;
+  const budget = options.budget ?? new RequestBudget();
   try {
-    await counted(
-      counter,
-      options.redis.xgroup(options.stream, {
-        type: "CREATE",
-        group: options.group,
-        id: options.startId ?? DEFAULTS.groupStartId,
-        options: { MKSTREAM: true },
-      }),
-    );
+    await sendCommand(options.redis, budget, [
+      "XGROUP",
+      "CREATE",
+      options.stream,
+      options.group,
+      startId,
+      "MKSTREAM",
+    ]);
   } catch (e) {
     if (!/BUSYGROUP/.test(errorMessage(e))) {
-      throw RedisCommandError.from("XGROUP CREATE", e);
+      throw e;
     }
   }
   known.add(key);

@@ -1,28 +1,12 @@
 /** @module Moves a consumer group's last-delivered-id (`XGROUP SETID`): replay or skip. */
-import { RedisCommandError, StreamsWorkerError } from "../errors";
-import { requestCounter } from "../redis/budget";
-import { type PipelineRedis, runPipeline } from "../redis/pipeline";
+import type { Redis } from "@upstash/redis";
+import { GroupNotFoundError, RedisCommandError } from "../errors";
+import { RequestBudget } from "../redis/budget";
+import { sendPipeline } from "../redis/calls";
 import { parseXInfoGroups } from "../replies/index";
 
-/** The stream or the group does not exist; the HTTP API answers 404. */
-export class GroupNotFoundError extends StreamsWorkerError {
-  readonly stream: string;
-  readonly group: string;
-
-  constructor(stream: string, group: string, options?: { cause?: unknown }) {
-    super(
-      "NOGROUP",
-      `no consumer group ${JSON.stringify(group)} on stream ${JSON.stringify(stream)}`,
-      options,
-    );
-    this.name = "GroupNotFoundError";
-    this.stream = stream;
-    this.group = group;
-  }
-}
-
 export type ResetOptions = {
-  redis: PipelineRedis;
+  redis: Pick<Redis, "pipeline">;
   stream: string;
   group: string;
   /** `0` replays the whole stream, `$` skips to now, a stream id resumes after it. */
@@ -52,7 +36,7 @@ export async function resetGroup(options: ResetOptions): Promise<ResetReport> {
   const { stream, group, id } = options;
   const p = options.redis.pipeline();
   p.xinfo(stream, { type: "GROUPS" }).xgroup(stream, { type: "SETID", group, id });
-  const [before, setid] = await runPipeline(p, requestCounter());
+  const [before, setid] = await sendPipeline(p, new RequestBudget(), "XINFO+XGROUP SETID");
   if (setid?.error !== undefined) {
     if (MISSING.test(setid.error)) {
       throw new GroupNotFoundError(stream, group, { cause: new Error(setid.error) });

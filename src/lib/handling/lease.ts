@@ -1,25 +1,15 @@
 /** @module Keeps a slow handler's entry from looking abandoned while it is still running. */
-import { RedisCommandError, ReplyShapeError } from "../errors";
-import type { RequestCounter } from "../redis/budget";
-import { LuaScript, type ScriptRedis } from "../redis/script";
+import { RedisCommandError } from "../errors";
+import { LuaScript, type ScriptTarget } from "../redis/script";
 import { LEASE_RENEW } from "../redis/scripts/lease-renew";
 
 const RENEW = new LuaScript("lease-renew", LEASE_RENEW);
 
-/** Most requests one renewal makes: EVALSHA, and EVAL after a script flush. */
-export const LEASE_MAX_REQUESTS = 2;
-
-export type LeaseRedis = ScriptRedis;
-
-export type LeaseOptions = {
-  redis: LeaseRedis;
-  stream: string;
-  group: string;
+export type LeaseOptions = ScriptTarget & {
   consumer: string;
   /** A held entry is re-claimed once it has gone this long without one. */
   leaseMs: number;
-  counter: RequestCounter;
-  /** Asked before each renewal: false when {@link LEASE_MAX_REQUESTS} no longer fit. */
+  /** Asked before each renewal: false when one script run (`SCRIPT_MAX_REQUESTS`) no longer fits. */
   mayRequest: () => boolean;
   onRenew?: (ids: string[]) => void;
   /** Held ids another consumer claimed (or someone acked) before the renewal came. */
@@ -58,7 +48,9 @@ export class Lease {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    if (this.timer !== undefined) {
+      clearInterval(this.timer);
+    }
     this.timer = undefined;
   }
 
@@ -70,13 +62,11 @@ export class Lease {
     }
     this.busy = true;
     const ids = due.map(([id]) => id);
-    const { redis, stream, group, consumer, counter } = this.options;
+    const { redis, stream, group, consumer, budget } = this.options;
     try {
-      const reply = await RENEW.run(redis, [stream], [group, consumer, ...ids], counter);
-      if (!Array.isArray(reply)) {
-        throw new ReplyShapeError(`lease-renew returned ${JSON.stringify(reply)}`);
-      }
-      const kept = new Set(reply.map(String));
+      const kept = new Set(
+        await RENEW.runForIds(redis, [stream], [group, consumer, ...ids], budget),
+      );
       const lost = ids.filter((id) => !kept.has(id));
       for (const id of ids) {
         if (this.held.has(id)) {
@@ -95,6 +85,8 @@ export class Lease {
         this.options.onLost?.(lost);
       }
     } catch (e) {
+      // A missed renewal is not fatal: the next one tries again, and at worst the sweep
+      // claims the entry (a duplicate run, never a loss). The caller logs it.
       this.options.onError?.(
         e instanceof RedisCommandError ? e : RedisCommandError.from("lease-renew", e),
       );

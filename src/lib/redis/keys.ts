@@ -1,5 +1,8 @@
 /** @module Builds every Redis key name the worker uses, in one place. */
 
+/** Which stream and which of its consumer groups a call is about. */
+export type StreamGroup = { stream: string; group: string };
+
 /** Key names of one stream + group pair. */
 export type StreamKeys = {
   /** The stream itself. */

@@ -1,9 +1,17 @@
 /** @module Runs a Lua script by SHA, loading it with EVAL the first time Redis lacks it. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError } from "../errors";
-import { counted, type RequestCounter } from "./budget";
+import { asArray, asString } from "../replies/shape";
+import type { RequestBudget } from "./budget";
+import { request } from "./calls";
+import type { StreamGroup } from "./keys";
 
 export type ScriptRedis = Pick<Redis, "evalsha" | "eval">;
+
+/** What a script run on one stream's group needs: the client, the names, the budget. */
+export type ScriptTarget = StreamGroup & { redis: ScriptRedis; budget: RequestBudget };
+
+/** Most requests one script run makes: EVALSHA, then EVAL after a NOSCRIPT. */
+export const SCRIPT_MAX_REQUESTS = 2;
 
 /** A Lua script with its SHA-1 computed once per isolate (WebCrypto: Workers and Node). */
 export class LuaScript {
@@ -25,26 +33,40 @@ export class LuaScript {
   /**
    * EVALSHA, and EVAL only when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH):
    * one request normally, two after a flush; both are counted.
+   * @throws RedisCommandError naming the script
    * @see https://redis.io/commands/evalsha
    */
   async run(
     redis: ScriptRedis,
     keys: string[],
     args: string[],
-    counter: RequestCounter,
+    budget: RequestBudget,
   ): Promise<unknown> {
     const sha = await this.sha1();
     try {
-      return await counted(counter, redis.evalsha(sha, keys, args));
+      return await request(budget, `EVALSHA ${this.name}`, () => redis.evalsha(sha, keys, args));
     } catch (e) {
-      if (!/noscript/i.test(String((e as Error)?.message))) {
-        throw RedisCommandError.from(`EVALSHA ${this.name}`, e);
+      if (!/noscript/i.test((e as Error).message)) {
+        throw e;
       }
     }
-    try {
-      return await counted(counter, redis.eval(this.source, keys, args));
-    } catch (e) {
-      throw RedisCommandError.from(`EVAL ${this.name}`, e);
-    }
+    return request(budget, `EVAL ${this.name}`, () => redis.eval(this.source, keys, args));
+  }
+
+  /**
+   * {@link run} for the scripts that answer a list of ids or names (what they acted on).
+   *
+   * Raw: `["1795709122566-0", "1795709122567-0"]`
+   * @throws ReplyShapeError when the reply is not a list of strings
+   */
+  async runForIds(
+    redis: ScriptRedis,
+    keys: string[],
+    args: string[],
+    budget: RequestBudget,
+  ): Promise<string[]> {
+    const what = `${this.name} reply`;
+    const reply = await this.run(redis, keys, args, budget);
+    return asArray(reply, what).map((id) => asString(id, `${what} item`));
   }
 }

@@ -102,13 +102,3 @@ export function parseXClaim(raw: unknown): ReadEntry[] {
   const entries = asArray(raw, "XCLAIM reply").filter((e) => e !== null);
   return parseStreamEntries(entries);
 }
-
-/**
- * Reply of `XCLAIM ... JUSTID`: the ids now owned by the claiming consumer.
- *
- * Raw: `["1795709122566-0", "1795709122567-0"]`
- * @see https://redis.io/commands/xclaim
- */
-export function parseXClaimJustId(raw: unknown): string[] {
-  return asArray(raw, "XCLAIM JUSTID reply").map((id, i) => asString(id, `XCLAIM id ${i}`));
-}

@@ -1,6 +1,5 @@
 /** @module One group's part of the stats snapshot: its consumers, alerts and oldest pending entry. */
-import type { PipelineRedis, PipelineReply } from "../redis/pipeline";
-import { replyResult } from "../redis/pipeline";
+import { type Pipeline, type PipelineReply, replyResult } from "../redis/calls";
 import {
   type ConsumerInfo,
   type GroupInfo,
@@ -26,11 +25,7 @@ export type GroupStats = Omit<GroupInfo, "consumers"> & {
 };
 
 /** The per-group commands: its consumers and its lowest pending entry (id, idle time). */
-export function queueGroup(
-  p: ReturnType<PipelineRedis["pipeline"]>,
-  stream: string,
-  group: string,
-): void {
+export function queueGroup(p: Pipeline, stream: string, group: string): void {
   p.xinfo(stream, { type: "CONSUMERS", group }).xpending(stream, group, "-", "+", 1);
 }
 

@@ -1,12 +1,8 @@
 /** @module The snapshot behind `GET /stats`: stream, groups, consumers, alerts, DLQ length. */
+import type { Redis } from "@upstash/redis";
 import { DEFAULTS } from "../config/defaults";
-import { requestCounter } from "../redis/budget";
-import {
-  type PipelineRedis,
-  type PipelineReply,
-  replyResult,
-  runPipeline,
-} from "../redis/pipeline";
+import { RequestBudget } from "../redis/budget";
+import { type PipelineReply, replyResult, sendPipeline } from "../redis/calls";
 import { parseStreamEntries, parseXInfoGroups } from "../replies/index";
 import { asInteger } from "../replies/shape";
 import { type GroupStats, groupStats, queueGroup } from "./group-stats";
@@ -31,7 +27,7 @@ export type StatsSnapshot = {
 };
 
 export type StatsOptions = {
-  redis: PipelineRedis;
+  redis: Pick<Redis, "pipeline">;
   stream: string;
   /** Only this group (one request instead of two); omit for every group of the stream. */
   group?: string;
@@ -51,7 +47,7 @@ export type StatsOptions = {
  */
 export async function getStats(options: StatsOptions): Promise<StatsSnapshot> {
   const { redis, stream, dlqStream } = options;
-  const counter = requestCounter();
+  const budget = new RequestBudget();
   const first = redis.pipeline();
   first
     .xinfo(stream, { type: "GROUPS" })
@@ -62,7 +58,7 @@ export async function getStats(options: StatsOptions): Promise<StatsSnapshot> {
   if (options.group !== undefined) {
     queueGroup(first, stream, options.group);
   }
-  const [groupsR, lenR, firstR, lastR, dlqR, ...rest] = await runPipeline(first, counter);
+  const [groupsR, lenR, firstR, lastR, dlqR, ...rest] = await sendPipeline(first, budget, "stats");
   const exists = !isNoSuchKey(groupsR);
   let groups = exists ? parseXInfoGroups(replyResult(groupsR, "XINFO GROUPS")) : [];
   let perGroup = rest;
@@ -73,7 +69,7 @@ export async function getStats(options: StatsOptions): Promise<StatsSnapshot> {
     for (const g of groups) {
       queueGroup(second, stream, g.name);
     }
-    perGroup = await runPipeline(second, counter);
+    perGroup = await sendPipeline(second, budget, "stats of groups");
   }
   const alertIdleMs = options.alertIdleMs ?? DEFAULTS.alertIdleMs;
   const perGroupStats = groups.map((g, i) =>
@@ -94,7 +90,7 @@ export async function getStats(options: StatsOptions): Promise<StatsSnapshot> {
         .filter((c) => c.alert)
         .map((c) => ({ group: g.name, consumer: c.name, pending: c.pending, idleMs: c.idleMs })),
     ),
-    requests: counter.count,
+    requests: budget.used,
   };
 }
 

@@ -1,4 +1,4 @@
-/** @module When a pending entry is ripe for the sweep: the RETRY_BACKOFF schedule (DESIGN 5). */
+/** @module When a pending entry is ripe for the sweep: the RETRY_BACKOFF schedule. */
 
 import type { RetryBackoff } from "../config/schemas";
 

@@ -1,8 +1,8 @@
 /** @module One sweep page: find ripe pending entries and claim them (XAUTOCLAIM or XPENDING+XCLAIM). */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError, ReplyShapeError } from "../errors";
-import { counted, type RequestCounter } from "../redis/budget";
-import { LuaScript, type ScriptRedis } from "../redis/script";
+import type { RequestBudget } from "../redis/budget";
+import { replyResult, sendCommand, sendPipeline } from "../redis/calls";
+import { LuaScript, SCRIPT_MAX_REQUESTS, type ScriptRedis } from "../redis/script";
 import { ACK_DELETED } from "../redis/scripts/ack-deleted";
 import { parseXAutoClaim, parseXClaim, parseXPendingExtended } from "../replies/index";
 import { type BackoffOptions, isRipe } from "./backoff";
@@ -10,8 +10,8 @@ import { CYCLE_START, nextStreamId } from "./cursor";
 
 const ACK_DELETED_SCRIPT = new LuaScript("ack-deleted", ACK_DELETED);
 
-/** Most requests one claim makes: 2 commands, plus EVALSHA+EVAL of the ack-deleted script. */
-export const CLAIM_MAX_REQUESTS = 4;
+/** Most requests one claim makes: 2 requests, plus EVALSHA+EVAL of the ack-deleted script. */
+export const CLAIM_MAX_REQUESTS = 2 + SCRIPT_MAX_REQUESTS;
 
 /** An entry now pending for the sweep's consumer, with the counter after the claim. */
 export type ClaimedEntry = { id: string; fields: Record<string, string>; deliveries: number };
@@ -35,19 +35,8 @@ export type ClaimOptions = BackoffOptions & {
   cursor: string;
   /** Page size. */
   count: number;
-  counter: RequestCounter;
+  budget: RequestBudget;
 };
-
-async function send(options: ClaimOptions, command: (string | number)[]): Promise<unknown> {
-  try {
-    return await counted(
-      options.counter,
-      options.redis.exec(command as [string, ...(string | number)[]]),
-    );
-  } catch (e) {
-    throw RedisCommandError.from(String(command[0]), e);
-  }
-}
 
 /**
  * RETRY_BACKOFF=fixed: `XAUTOCLAIM` claims what is idle ≥ minIdle from the cursor on, then
@@ -56,7 +45,7 @@ async function send(options: ClaimOptions, command: (string | number)[]): Promis
  */
 export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
   const { stream, group, consumer } = o;
-  const raw = await send(o, [
+  const raw = await sendCommand(o.redis, o.budget, [
     "XAUTOCLAIM",
     stream,
     group,
@@ -77,7 +66,15 @@ export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
   // This consumer owns nothing else in [first, last]: earlier pages of the run lie below
   // the cursor, and a run stops when the cursor wraps.
   const rows = parseXPendingExtended(
-    await send(o, ["XPENDING", stream, group, first.id, last.id, live.length, consumer]),
+    await sendCommand(o.redis, o.budget, [
+      "XPENDING",
+      stream,
+      group,
+      first.id,
+      last.id,
+      live.length,
+      consumer,
+    ]),
   );
   const counters = new Map(rows.map((r) => [r.id, r.deliveries]));
   const claimed = live.flatMap((e) => {
@@ -104,7 +101,16 @@ export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   const { stream, group, consumer } = o;
   const start = o.cursor === CYCLE_START ? "-" : o.cursor;
   const rows = parseXPendingExtended(
-    await send(o, ["XPENDING", stream, group, "IDLE", o.minIdleMs, start, "+", o.count]),
+    await sendCommand(o.redis, o.budget, [
+      "XPENDING",
+      stream,
+      group,
+      "IDLE",
+      o.minIdleMs,
+      start,
+      "+",
+      o.count,
+    ]),
   );
   const last = rows[rows.length - 1];
   const cursor = rows.length < o.count || !last ? CYCLE_START : nextStreamId(last.id);
@@ -120,14 +126,10 @@ export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   // Right behind the claim on the same connection: nobody can claim what was just claimed
   // (its idle time is 0), and this consumer owns nothing else in [first, end].
   pipe.xpending(stream, group, first.id, end.id, ids.length, { consumer });
-  let replies: unknown[];
-  try {
-    replies = await counted(o.counter, pipe.exec());
-  } catch (e) {
-    throw RedisCommandError.from("XCLAIM+XPENDING", e);
-  }
-  const got = new Map(parseXClaim(replies[0]).map((e) => [e.id, e.fields]));
-  const counters = new Map(parseXPendingExtended(replies[1]).map((r) => [r.id, r.deliveries]));
+  const [claimR, pendingR] = await sendPipeline(pipe, o.budget, "XCLAIM+XPENDING");
+  const got = new Map(parseXClaim(replyResult(claimR, "XCLAIM")).map((e) => [e.id, e.fields]));
+  const after = parseXPendingExtended(replyResult(pendingR, "XPENDING"));
+  const counters = new Map(after.map((r) => [r.id, r.deliveries]));
   const claimed = ids.flatMap((id) => {
     const fields = got.get(id);
     const deliveries = counters.get(id);
@@ -138,10 +140,6 @@ export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   return { scanned: rows.length, claimed, deletedIds, cursor };
 }
 
-async function ackDeleted(o: ClaimOptions, ids: string[]): Promise<string[]> {
-  const reply = await ACK_DELETED_SCRIPT.run(o.redis, [o.stream], [o.group, ...ids], o.counter);
-  if (!Array.isArray(reply)) {
-    throw new ReplyShapeError(`ack-deleted returned ${JSON.stringify(reply)}`);
-  }
-  return reply.map(String);
+function ackDeleted(o: ClaimOptions, ids: string[]): Promise<string[]> {
+  return ACK_DELETED_SCRIPT.runForIds(o.redis, [o.stream], [o.group, ...ids], o.budget);
 }

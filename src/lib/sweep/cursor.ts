@@ -1,7 +1,8 @@
-/** @module The sweep's PEL position, persisted between runs (DESIGN 5). */
+/** @module The sweep's PEL position, persisted between runs. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError, ReplyShapeError } from "../errors";
-import { counted, type RequestCounter } from "../redis/budget";
+import { ReplyShapeError } from "../errors";
+import type { RequestBudget } from "../redis/budget";
+import { sendCommand } from "../redis/calls";
 import { isStreamId } from "../replies/index";
 
 /** Start of a cycle: the lowest id, as XAUTOCLAIM reports "scanned to the end". */
@@ -29,13 +30,8 @@ export function nextStreamId(id: string): string {
 export async function readCursor(
   redis: Pick<Redis, "exec">,
   key: string,
-  counter: RequestCounter,
+  budget: RequestBudget,
 ): Promise<string> {
-  let raw: unknown;
-  try {
-    raw = await counted(counter, redis.exec(["GET", key]));
-  } catch (e) {
-    throw RedisCommandError.from("GET", e);
-  }
+  const raw = await sendCommand(redis, budget, ["GET", key]);
   return isStreamId(raw) ? raw : CYCLE_START;
 }

@@ -1,5 +1,6 @@
 /** @module The sweep's page loop: claim and settle page after page within the run's limits. */
-import { MOVE_CHUNK } from "../dead-letter/dead-letter";
+import { MOVE_CHUNK } from "../dead-letter/move";
+import { type ReportError, toReportError } from "../errors";
 import {
   CLAIM_MAX_REQUESTS,
   type ClaimOptions,
@@ -10,8 +11,8 @@ import {
 import { CYCLE_START } from "./cursor";
 import { type SettleContext, settlePage } from "./settle";
 
-/** Why a run stopped paging: the PEL's end, `count`, time, `maxRequests`, or the signal. */
-export type SweepStop = "cycle" | "count" | "budget" | "requests" | "aborted";
+/** Why a run stopped paging: the PEL's end, `count`, time, `maxRequests`, the signal, or Redis. */
+export type SweepStop = "cycle" | "count" | "budget" | "requests" | "aborted" | "error";
 
 export type PagesContext = {
   /** Everything a claim needs but the page position and size. */
@@ -43,6 +44,8 @@ export type PagesResult = {
   /** Where the next run starts; `0-0` = a new cycle. */
   cursor: string;
   stoppedBy: SweepStop;
+  /** Set when a Redis request failed; the page it hit stays pending for the next sweep. */
+  error?: ReportError;
 };
 
 /** What a run that has done no page yet reports. */
@@ -59,7 +62,8 @@ export function pageMaxRequests(n: number): number {
 /**
  * Pages through the PEL from `ctx.cursor`. Stops at the PEL's end (so one run visits an
  * entry at most once), after `count` entries or `ceil(count / pageSize)` pages (XAUTOCLAIM
- * skips entries that are not idle enough without reporting them), or at a limit.
+ * skips entries that are not idle enough without reporting them), at a limit, or at a
+ * Redis failure (reported with what the pages before it did).
  */
 export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
   const claim: (o: ClaimOptions) => Promise<ClaimPage> =
@@ -69,33 +73,45 @@ export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
   let slowest = 0;
   for (let pages = 0; ; pages++) {
     const n = Math.min(ctx.pageSize, ctx.count - r.scanned);
-    const remaining = ctx.deadline - Date.now();
-    if (ctx.settle.signal.aborted) {
-      return { ...r, stoppedBy: "aborted" };
-    }
-    if (n <= 0 || pages >= maxPages) {
-      return { ...r, stoppedBy: "count" };
-    }
-    if (remaining <= 0 || remaining < slowest) {
-      return { ...r, stoppedBy: "budget" };
-    }
-    if (!ctx.fits(pageMaxRequests(n))) {
-      return { ...r, stoppedBy: "requests" };
+    const stop = stopReason(ctx, n, pages >= maxPages, slowest);
+    if (stop) {
+      return { ...r, stoppedBy: stop };
     }
     const started = Date.now();
-    const page = await claim({ ...ctx.claim, cursor: r.cursor, count: n });
-    const outcome = await settlePage(ctx.settle, page, started);
-    r.cursor = page.cursor;
-    r.scanned += page.scanned;
-    r.claimed += page.claimed.length;
-    r.deletedEntries += page.deletedIds.length;
-    r.retried += outcome.retried;
-    r.acked += outcome.acked;
-    r.failed += outcome.failed;
-    r.deadLettered += outcome.deadLettered;
+    try {
+      const page = await claim({ ...ctx.claim, cursor: r.cursor, count: n });
+      const outcome = await settlePage(ctx.settle, page, started);
+      r.cursor = page.cursor;
+      r.scanned += page.scanned;
+      r.claimed += page.claimed.length;
+      r.deletedEntries += page.deletedIds.length;
+      r.retried += outcome.retried;
+      r.acked += outcome.acked;
+      r.failed += outcome.failed;
+      r.deadLettered += outcome.deadLettered;
+    } catch (e) {
+      return { ...r, stoppedBy: "error", error: toReportError(e) };
+    }
     slowest = Math.max(slowest, Date.now() - started);
     if (r.cursor === CYCLE_START) {
       return { ...r, stoppedBy: "cycle" };
     }
   }
+}
+
+function stopReason(ctx: PagesContext, n: number, lastPage: boolean, slowestMs: number) {
+  const remaining = ctx.deadline - Date.now();
+  if (ctx.settle.signal.aborted) {
+    return "aborted";
+  }
+  if (n <= 0 || lastPage) {
+    return "count";
+  }
+  if (remaining <= 0 || remaining < slowestMs) {
+    return "budget";
+  }
+  if (!ctx.fits(pageMaxRequests(n))) {
+    return "requests";
+  }
+  return null;
 }

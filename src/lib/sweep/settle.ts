@@ -1,13 +1,16 @@
 /** @module Settles one claimed sweep page: dead-letter, retry through the handler, ack. */
 import type { Redis } from "@upstash/redis";
-import { type DeadLetterInput, moveToDeadLetter } from "../dead-letter/dead-letter";
-import { errorMessage, PermanentError, RedisCommandError } from "../errors";
+import type { DeadLetterInput } from "../dead-letter/entry";
+import { moveToDeadLetter } from "../dead-letter/move";
 import { Lease } from "../handling/lease";
 import type { Limiter } from "../handling/limiter";
 import type { MessageHandler } from "../handling/message";
-import { counted, type RequestCounter } from "../redis/budget";
+import { type HandlerOutcome, runHandler } from "../handling/outcome";
+import type { RequestBudget } from "../redis/budget";
+import { replyResult, sendPipeline } from "../redis/calls";
 import type { ScriptRedis } from "../redis/script";
 import type { ClaimedEntry, ClaimPage } from "./claim";
+import type { SweepEvent } from "./options";
 
 export type SettleContext = {
   redis: Pick<Redis, "pipeline" | "exec"> & ScriptRedis;
@@ -21,7 +24,8 @@ export type SettleContext = {
   limiter: Limiter;
   signal: AbortSignal;
   cursorKey: string;
-  counter: RequestCounter;
+  budget: RequestBudget;
+  emit: (event: SweepEvent) => void;
   /** Claimed entries still being handled are re-claimed this often (the drain's lease). */
   leaseMs: number;
   /** Whether one lease renewal still fits the run's request limit. */
@@ -37,7 +41,7 @@ export type SettleOutcome = {
   deadLettered: number;
 };
 
-type Run = { id: string; error?: string; permanent?: boolean };
+type Run = { entry: ClaimedEntry; outcome: HandlerOutcome };
 
 /**
  * The counter already includes the claim that just happened, so `deliveries - 1` handler
@@ -47,119 +51,93 @@ export function isExhausted(deliveries: number, maxDeliveries: number): boolean 
   return deliveries > maxDeliveries;
 }
 
-async function runHandler(ctx: SettleContext, entry: ClaimedEntry): Promise<Run> {
-  const message = {
-    id: entry.id,
-    stream: ctx.stream,
-    group: ctx.group,
-    consumer: ctx.consumer,
-    fields: entry.fields,
-    deliveries: entry.deliveries,
-  };
-  try {
-    await ctx.handler(message, { signal: ctx.signal });
-    return { id: entry.id };
-  } catch (e) {
-    // A handler failure is an outcome, not a sweep failure: it is counted, and a
-    // PermanentError's text goes into the dead-letter entry.
-    return { id: entry.id, error: errorMessage(e), permanent: e instanceof PermanentError };
-  }
-}
-
 /**
  * Dead-letters the exhausted entries, runs the handler on the others (at most
  * `limiter.limit` at once), moves PermanentErrors to the dead-letter stream in the same
  * batched script call, then acks successes and deleted ids and stores `cursor` in one
  * pipeline request.
+ * @param claimSentAt when the claim request was sent: the lease runs from there
  */
 export async function settlePage(
   ctx: SettleContext,
-  { claimed, deletedIds, cursor }: ClaimPage,
-  /** When the claim request was sent: the lease runs from there. */
+  page: ClaimPage,
   claimSentAt: number,
 ): Promise<SettleOutcome> {
   const max = ctx.maxDeliveries;
-  const dead: DeadLetterInput[] = [];
-  const retry: ClaimedEntry[] = [];
-  for (const entry of claimed) {
-    if (isExhausted(entry.deliveries, max)) {
-      const error = `exceeded MAX_DELIVERIES=${max}: failed ${entry.deliveries - 1} deliveries`;
-      dead.push({ id: entry.id, fields: entry.fields, reason: "max_deliveries", error });
-    } else {
-      retry.push(entry);
-    }
+  const exhausted = page.claimed.filter((e) => isExhausted(e.deliveries, max));
+  const retry = page.claimed.filter((e) => !isExhausted(e.deliveries, max));
+  if (page.claimed.length > 0) {
+    ctx.emit({ event: "claimed", ids: page.claimed.map((e) => e.id) });
   }
   // Until a success is acked, or a PermanentError moved, its entry must not look abandoned:
   // a page can outlast MIN_IDLE_MS, and another sweep would claim the entry, run it again
   // and count that run towards max_deliveries (this page's move then skips what it no longer
   // owns). Other failures are let go at once so their backoff starts.
   const lease = new Lease({
-    redis: ctx.redis,
-    stream: ctx.stream,
-    group: ctx.group,
-    consumer: ctx.consumer,
-    leaseMs: ctx.leaseMs,
-    counter: ctx.counter,
+    ...ctx,
+    budget: ctx.budget,
     mayRequest: ctx.mayRenew,
+    onRenew: (ids) => ctx.emit({ event: "lease_renewed", ids }),
+    onLost: (ids) => ctx.emit({ event: "lease_lost", ids }),
+    onError: (e) => ctx.emit({ event: "redis_error", error: e.message }),
   });
   // The exhausted ones too: their move waits for the page's handlers.
-  for (const e of claimed) {
+  for (const e of page.claimed) {
     lease.hold(e.id, claimSentAt);
   }
   try {
-    return await settleHeld(ctx, retry, dead, deletedIds, cursor, lease);
+    const runs = await runAll(ctx, retry, lease);
+    const dead = [...exhausted.map(exhaustedLetter(max)), ...runs.flatMap(permanentLetter)];
+    const moved = dead.length === 0 ? [] : await moveToDeadLetter({ ...ctx, entries: dead });
+    if (moved.length > 0) {
+      ctx.emit({ event: "dead_lettered", ids: moved });
+    }
+    const succeeded = runs.filter((r) => r.outcome.ok).map((r) => r.entry.id);
+    await ackAndSaveCursor(ctx, [...succeeded, ...page.deletedIds], page.cursor);
+    return {
+      retried: runs.length,
+      acked: succeeded.length,
+      failed: runs.filter((r) => !r.outcome.ok && !r.outcome.permanent).length,
+      deadLettered: moved.length,
+    };
   } finally {
     lease.stop();
   }
 }
 
-async function settleHeld(
-  ctx: SettleContext,
-  retry: ClaimedEntry[],
-  dead: DeadLetterInput[],
-  deletedIds: string[],
-  cursor: string,
-  lease: Lease,
-): Promise<SettleOutcome> {
-  const runs = await Promise.all(
-    retry.map((e) =>
+/** Runs the handler on each entry, at most `limiter.limit` at once. */
+async function runAll(ctx: SettleContext, entries: ClaimedEntry[], lease: Lease): Promise<Run[]> {
+  if (entries.length > 0) {
+    ctx.emit({ event: "retried", ids: entries.map((e) => e.id) });
+  }
+  return Promise.all(
+    entries.map((entry) =>
       ctx.limiter.run(async () => {
-        const run = await runHandler(ctx, e);
-        if (run.error !== undefined && !run.permanent) {
-          lease.release(e.id);
+        const message = { ...entry, stream: ctx.stream, group: ctx.group, consumer: ctx.consumer };
+        const outcome = await runHandler(ctx.handler, message, { signal: ctx.signal });
+        if (!outcome.ok && !outcome.permanent) {
+          lease.release(entry.id);
+          ctx.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
         }
-        return run;
+        return { entry, outcome };
       }),
     ),
   );
-  const fieldsOf = new Map(retry.map((e) => [e.id, e.fields]));
-  for (const run of runs) {
-    if (run.permanent) {
-      const fields = fieldsOf.get(run.id) ?? {};
-      dead.push({ id: run.id, fields, reason: "permanent_error", error: run.error ?? "" });
-    }
-  }
-  const moved =
-    dead.length === 0
-      ? []
-      : await moveToDeadLetter({
-          redis: ctx.redis,
-          stream: ctx.stream,
-          group: ctx.group,
-          consumer: ctx.consumer,
-          dlqStream: ctx.dlqStream,
-          dlqMaxLen: ctx.dlqMaxLen,
-          entries: dead,
-          counter: ctx.counter,
-        });
-  const succeeded = runs.filter((r) => r.error === undefined).map((r) => r.id);
-  await ackAndSaveCursor(ctx, [...succeeded, ...deletedIds], cursor);
-  return {
-    retried: runs.length,
-    acked: succeeded.length,
-    failed: runs.filter((r) => r.error !== undefined && !r.permanent).length,
-    deadLettered: moved.length,
-  };
+}
+
+const exhaustedLetter =
+  (max: number) =>
+  (entry: ClaimedEntry): DeadLetterInput => ({
+    id: entry.id,
+    fields: entry.fields,
+    reason: "max_deliveries",
+    error: `exceeded MAX_DELIVERIES=${max}: failed ${entry.deliveries - 1} deliveries`,
+  });
+
+function permanentLetter({ entry, outcome }: Run): DeadLetterInput[] {
+  return !outcome.ok && outcome.permanent
+    ? [{ id: entry.id, fields: entry.fields, reason: "permanent_error", error: outcome.error }]
+    : [];
 }
 
 /**
@@ -172,9 +150,8 @@ async function ackAndSaveCursor(ctx: SettleContext, ids: string[], cursor: strin
     pipe.xack(ctx.stream, ctx.group, ids);
   }
   pipe.set(ctx.cursorKey, cursor);
-  try {
-    await counted(ctx.counter, pipe.exec());
-  } catch (e) {
-    throw RedisCommandError.from(ids.length > 0 ? "XACK+SET" : "SET", e);
+  const replies = await sendPipeline(pipe, ctx.budget, ids.length > 0 ? "XACK+SET" : "SET");
+  for (const [i, reply] of replies.entries()) {
+    replyResult(reply, i === 0 && ids.length > 0 ? "XACK" : "SET");
   }
 }

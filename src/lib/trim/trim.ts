@@ -1,9 +1,11 @@
-/** @module TRIM after a sweep (DESIGN 3): `acked` via XTRIM MINID, `maxlen:N` via XTRIM MAXLEN ~. */
+/** @module Stream trimming after a sweep: `acked` via XTRIM MINID, `maxlen:N` via XTRIM MAXLEN ~. */
 import type { Redis } from "@upstash/redis";
 import type { TrimPolicy } from "../config/schemas";
-import { RedisCommandError, ReplyShapeError } from "../errors";
-import { counted, type RequestCounter, requestCounter } from "../redis/budget";
+import { RedisCommandError } from "../errors";
+import { RequestBudget } from "../redis/budget";
+import { type Command, replyResult, sendCommand, sendPipeline } from "../redis/calls";
 import { compareStreamIds, parseXInfoGroups, parseXPendingExtended } from "../replies/index";
+import { asInteger } from "../replies/shape";
 import { nextStreamId } from "../sweep/cursor";
 
 /** Most requests {@link trimStream} makes for a policy. */
@@ -41,7 +43,8 @@ export type TrimOptions = {
   redis: Pick<Redis, "exec" | "pipeline">;
   stream: string;
   policy: TrimPolicy;
-  counter?: RequestCounter;
+  /** Counts the requests against the caller's cap. @default an unlimited budget of its own */
+  budget?: RequestBudget;
 };
 
 export type TrimReport = {
@@ -52,18 +55,10 @@ export type TrimReport = {
   requests: number;
 };
 
-async function send(counter: RequestCounter, redis: TrimOptions["redis"], cmd: string[]) {
-  try {
-    return await counted(counter, redis.exec(cmd as [string, ...string[]]));
-  } catch (e) {
-    throw RedisCommandError.from(cmd.slice(0, 2).join(" "), e);
-  }
-}
-
 /** A missing stream has no groups: nothing to trim, not an error. */
-async function listGroups(counter: RequestCounter, redis: TrimOptions["redis"], stream: string) {
+async function listGroups(redis: TrimOptions["redis"], budget: RequestBudget, stream: string) {
   try {
-    return parseXInfoGroups(await send(counter, redis, ["XINFO", "GROUPS", stream]));
+    return parseXInfoGroups(await sendCommand(redis, budget, ["XINFO", "GROUPS", stream]));
   } catch (e) {
     if (e instanceof RedisCommandError && /no such key/i.test(e.message)) {
       return [];
@@ -72,11 +67,29 @@ async function listGroups(counter: RequestCounter, redis: TrimOptions["redis"], 
   }
 }
 
-function asCount(raw: unknown): number {
-  if (typeof raw !== "number") {
-    throw new ReplyShapeError(`XTRIM returned ${JSON.stringify(raw)}`);
+/** The oldest pending id of each listed group, in one pipelined request. */
+async function oldestPending(
+  redis: TrimOptions["redis"],
+  budget: RequestBudget,
+  stream: string,
+  groups: string[],
+): Promise<Map<string, string>> {
+  const oldest = new Map<string, string>();
+  if (groups.length === 0) {
+    return oldest;
   }
-  return raw;
+  const pipe = redis.pipeline();
+  for (const g of groups) {
+    pipe.xpending(stream, g, "-", "+", 1);
+  }
+  const replies = await sendPipeline(pipe, budget, "XPENDING");
+  groups.forEach((g, i) => {
+    const [row] = parseXPendingExtended(replyResult(replies[i], "XPENDING"));
+    if (row) {
+      oldest.set(g, row.id);
+    }
+  });
+  return oldest;
 }
 
 /**
@@ -89,41 +102,23 @@ function asCount(raw: unknown): number {
  */
 export async function trimStream(options: TrimOptions): Promise<TrimReport> {
   const { redis, stream, policy } = options;
-  const counter = options.counter ?? requestCounter();
-  const before = counter.count;
+  const budget = options.budget ?? new RequestBudget();
+  const before = budget.used;
   const report = (trimmed: number, minId: string | null) => ({
     trimmed,
     minId,
-    requests: counter.count - before,
+    requests: budget.used - before,
   });
   if (policy.kind === "none") {
     return report(0, null);
   }
   if (policy.kind === "maxlen") {
-    const cmd = ["XTRIM", stream, "MAXLEN", "~", String(policy.maxLen)];
-    return report(asCount(await send(counter, redis, cmd)), null);
+    const cmd: Command = ["XTRIM", stream, "MAXLEN", "~", String(policy.maxLen)];
+    return report(asInteger(await sendCommand(redis, budget, cmd), "XTRIM reply"), null);
   }
-  const groups = await listGroups(counter, redis, stream);
-  const busy = groups.filter((g) => g.pending > 0);
-  const oldest = new Map<string, string>();
-  if (busy.length > 0) {
-    const pipe = redis.pipeline();
-    for (const g of busy) {
-      pipe.xpending(stream, g.name, "-", "+", 1);
-    }
-    let replies: unknown[];
-    try {
-      replies = await counted(counter, pipe.exec());
-    } catch (e) {
-      throw RedisCommandError.from("XPENDING", e);
-    }
-    busy.forEach((g, i) => {
-      const [row] = parseXPendingExtended(replies[i]);
-      if (row) {
-        oldest.set(g.name, row.id);
-      }
-    });
-  }
+  const groups = await listGroups(redis, budget, stream);
+  const busy = groups.filter((g) => g.pending > 0).map((g) => g.name);
+  const oldest = await oldestPending(redis, budget, stream, busy);
   const bound = ackedTrimBound(
     groups.map((g) => ({
       lastDeliveredId: g.lastDeliveredId,
@@ -133,6 +128,7 @@ export async function trimStream(options: TrimOptions): Promise<TrimReport> {
   if (bound === null) {
     return report(0, null);
   }
-  const trimmed = asCount(await send(counter, redis, ["XTRIM", stream, "MINID", "=", bound]));
+  const cmd: Command = ["XTRIM", stream, "MINID", "=", bound];
+  const trimmed = asInteger(await sendCommand(redis, budget, cmd), "XTRIM reply");
   return report(trimmed, bound);
 }

@@ -1,4 +1,4 @@
-/** @module How the webhook forwarder judges a target's answer (DESIGN 4a); pure, no fetch. */
+/** @module How the webhook handler judges a target's answer; pure, no fetch. */
 
 /**
  * What a delivery outcome means for the message: `success` acks it, `transient` leaves it

@@ -1,5 +1,5 @@
 /** @module Shared by the bad-input catalogue: a keyspace with data in it, and its fingerprint. */
-import type { Direct } from "../helpers/redis";
+import type { Direct } from "./redis";
 
 /**
  * Every key under `prefix` with its type and `DUMP` (the serialized value, consumer groups

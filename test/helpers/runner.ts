@@ -3,10 +3,10 @@
  * aborts, and lets a scenario inject its faults on the side.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { consumeBatch, type DrainReport } from "../../src/lib/drain/drain";
-import { sweep } from "../../src/lib/sweep/sweep";
-import type { Direct } from "../helpers/redis";
-import { drained, type Ledger, prng, sleep } from "./ledger";
+import { consumeBatch, type DrainReport, sweep } from "../../src/lib/index";
+import { drained, type Ledger, prng } from "./ledger";
+import type { Direct } from "./redis";
+import { sleep } from "./sleep";
 
 export type RunOptions = {
   d: Direct;

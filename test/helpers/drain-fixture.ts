@@ -1,5 +1,5 @@
 /** @module Shared set-up for drain tests: a stream with a group, filled through a direct connection. */
-import type { Direct } from "../helpers/redis";
+import type { Direct } from "./redis";
 
 /** Creates the group at `$` and adds `n` entries `{ n: "<i>" }` after it. */
 export async function fill(d: Direct, stream: string, n: number, group = "g"): Promise<string[]> {
@@ -21,5 +21,3 @@ export async function pendingCount(d: Direct, stream: string, group = "g"): Prom
   const [count] = (await d.sendCommand(["XPENDING", stream, group])) as [number];
   return count;
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { PermanentError } from "../../src/lib/errors";
 import type { MessageHandler } from "../../src/lib/handling/message";
-import type { Direct } from "../helpers/redis";
+import type { Direct } from "./redis";
 
 /** `SOAK=1` (`npm run soak`): the heavy run. */
 export const SOAK = process.env.SOAK === "1";
@@ -40,8 +40,6 @@ export function compareIds(a: string, b: string): number {
   const [bm = 0n, bs = 0n] = b.split("-").map(BigInt);
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export type HandlerFaults = {
   /** Probability that a call on a not-yet-processed good message throws. */
