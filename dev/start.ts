@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { CONFIG_VARIABLES } from "../src/lib/config/variables";
 import { startBridge } from "./bridge/server";
 
-/** Every variable of DESIGN section 3 a shell may override; the REST endpoint is the bridge's. */
+/** Every configuration variable a shell may override; the REST endpoint is the bridge's. */
 const OVERRIDABLE = CONFIG_VARIABLES.map((v) => v.name).filter((n) => !n.startsWith("UPSTASH_"));
 
 const log = (e: Record<string, unknown>) =>

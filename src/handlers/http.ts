@@ -10,7 +10,7 @@ export type { Env } from "./env";
 
 /**
  * The HTTP API: `/health` and the admin routes, JSON errors, 404 and 405.
- * `options.handler` is what /drain and /sweep run (default: the TARGET_URL forwarder).
+ * `options.handler` is what /drain and /sweep run (default: the webhook handler, TARGET_URL).
  */
 export function createApp(options: AdminOptions = {}): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();

@@ -1,5 +1,8 @@
 /** @module The summary XPENDING reply, parsed for tests' ground truth (the core never reads it). */
-import { asArray, asInteger, asNullableString, asString, fail } from "../../src/lib/replies/shape";
+import { asArray, asInteger, asString, fail } from "../../src/lib/replies/shape";
+
+const asNullableString = (raw: unknown, what: string): string | null =>
+  raw === null ? null : asString(raw, what);
 
 /** The summary XPENDING form. */
 export type PendingSummary = {

@@ -6,22 +6,29 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "@upstash/redis/cloudflare";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest";
+import { createStreamsRedis } from "../../src/lib/index";
 
 export type UpstashOptions = { url?: string; token?: string; base64?: boolean; retry?: boolean };
 
 /**
- * The client exactly as the Worker creates it (DESIGN 1a; plain JSON replies, see
- * src/handlers/client.ts), pointed at the shared bridge. `base64: true` asks for
- * `Upstash-Encoding: base64`, the client's own default, which the conformance suite covers too.
+ * The client exactly as the Worker creates it (`createStreamsRedis`), pointed at the shared
+ * bridge, without the client's fetch retries unless `retry: true` (a test must see a fault).
+ * `base64: true` asks for `Upstash-Encoding: base64` instead, the client's own default, which
+ * the conformance suite covers too.
  */
 export function upstash(options: UpstashOptions = {}): Redis {
+  const url = options.url ?? inject("bridgeUrl");
+  const token = options.token ?? inject("bridgeToken");
+  if (options.base64 !== true) {
+    return createStreamsRedis({ url, token, ...(options.retry === true ? {} : { retry: false }) });
+  }
   return new Redis({
-    url: options.url ?? inject("bridgeUrl"),
-    token: options.token ?? inject("bridgeToken"),
+    url,
+    token,
     automaticDeserialization: false,
     enableAutoPipelining: false,
     enableTelemetry: false,
-    responseEncoding: options.base64 === true ? "base64" : false,
+    responseEncoding: "base64",
     retry: options.retry === true ? undefined : false,
   });
 }

@@ -92,7 +92,7 @@ export async function startDurableRedis(): Promise<DurableRedis> {
 export type LedgerTarget = { url: string; deliveries: () => number; close(): Promise<void> };
 
 /**
- * A webhook target for the bundled Worker's forwarder (DESIGN 4a) that runs the ledger's
+ * A webhook target for the bundled Worker's webhook handler that runs the ledger's
  * handler: success → 200, PermanentError → 400 (dead-letter now), other throws → 500.
  */
 export async function startLedgerTarget(ledger: Ledger): Promise<LedgerTarget> {

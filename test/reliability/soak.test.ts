@@ -104,7 +104,7 @@ describe("soak", () => {
       let bridge: Bridge = await startBridge({ ...base, port: 0, latencyMs: 2, faultRate: 0.03 });
       const url = bridge.url;
       const plain = ledger.watch(upstash({ url, token }));
-      // The Worker's client retries a request whose fetch throws (DESIGN 1a).
+      // The Worker's client retries a request whose fetch throws (createStreamsRedis).
       const retrying = ledger.watch(upstash({ url, token, retry: true }));
       let calls = 0;
       let faults = 0;

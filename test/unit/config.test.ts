@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/lib/config/defaults";
 import { CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
+import { refusal } from "../helpers/refusal";
+
+const configError = (env: Record<string, unknown>) => refusal(ConfigError, () => parseConfig(env));
 
 const BASE = {
   UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079",
@@ -9,18 +12,6 @@ const BASE = {
   STREAM: "orders:payments",
   GROUP: "payment-processors",
 };
-
-function configError(env: Record<string, unknown>): ConfigError {
-  try {
-    parseConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      return e;
-    }
-    throw e;
-  }
-  throw new Error("expected parseConfig to throw");
-}
 
 describe("parseConfig", () => {
   it("applies every default when only the required variables are set", () => {

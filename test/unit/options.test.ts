@@ -7,20 +7,11 @@ import { ConfigError } from "../../src/lib/errors";
 import { RequestBudget } from "../../src/lib/redis/budget";
 import { resolveSweepOptions } from "../../src/lib/sweep/options";
 import { upstash } from "../helpers/redis";
+import { refusal as refusalOf } from "../helpers/refusal";
+
+const refusal = (call: () => unknown) => refusalOf(ConfigError, call);
 
 const job = { redis: upstash(), stream: "s", group: "g", consumer: "c", handler: () => {} };
-
-function refusal(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      return e;
-    }
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("one set of ranges", () => {
   it("gives the env variables the library's ranges", () => {

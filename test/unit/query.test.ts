@@ -8,19 +8,9 @@ import {
   parseStart,
   QueryError,
 } from "../../src/handlers/query";
+import { refusal as refusalOf } from "../helpers/refusal";
 
-/** The QueryError a call throws, or a failure when it does not throw. */
-function refusal(call: () => unknown): QueryError {
-  try {
-    call();
-  } catch (e) {
-    if (e instanceof QueryError) {
-      return e;
-    }
-    throw e;
-  }
-  throw new Error("expected a QueryError");
-}
+const refusal = (call: () => unknown) => refusalOf(QueryError, call);
 
 describe("parseCount", () => {
   it("uses the fallback when absent or empty", () => {

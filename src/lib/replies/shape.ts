@@ -5,7 +5,7 @@ import { ReplyShapeError } from "../errors";
 const PREVIEW = 120;
 
 /** Short rendering of a raw value for error messages. */
-export function preview(raw: unknown): string {
+function preview(raw: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(raw) ?? String(raw);
@@ -26,10 +26,6 @@ export function asArray(raw: unknown, what: string): unknown[] {
 
 export function asString(raw: unknown, what: string): string {
   return typeof raw === "string" ? raw : fail(what, "a string", raw);
-}
-
-export function asNullableString(raw: unknown, what: string): string | null {
-  return raw === null ? null : asString(raw, what);
 }
 
 const INTEGER = /^-?\d+$/;
