@@ -1,4 +1,4 @@
-/** @module Shared pieces of the benchmark: clients, seeding, cleanup, medians, progress. */
+/** @module Shared pieces of the benchmark: clients, filling streams, cleanup, medians, progress. */
 import type { Redis } from "@upstash/redis/cloudflare";
 import { createClient } from "redis";
 import { createStreamsRedis } from "../src/lib/index";
@@ -9,7 +9,7 @@ function connectDirect(url: string) {
   return createClient({ url, RESP: 2 });
 }
 
-/** A RESP2 connection straight to Redis: seeding, ageing, checks and cleanup, never measured. */
+/** A RESP2 connection straight to Redis: filling, ageing, checks and cleanup, never measured. */
 export async function direct(url: string): Promise<Direct> {
   const client = connectDirect(url);
   client.on("error", () => {});
@@ -30,7 +30,7 @@ export function body(i: number, padBytes = 0): string {
 }
 
 /** Creates `group` at 0 (MKSTREAM) and adds `n` entries `messageBody=<json>`, pipelined. */
-export async function seedStream(
+export async function fillStream(
   d: Direct,
   stream: string,
   group: string,

@@ -1,11 +1,11 @@
-/** @module Drain scenarios: the seed's loop, @upstash/queue and consumeBatch on the same messages. */
-import { consumeBatch } from "../src/lib/index";
-import { handlerOf, pendingCount, seedStream } from "./common";
+/** @module Drain scenarios: the naive loop, @upstash/queue and `drain()` on the same messages. */
+import { drain } from "../src/lib/index";
+import { fillStream, handlerOf, pendingCount } from "./common";
 import { type BenchContext, measured } from "./context";
+import { NAIVE_BATCH, naiveLoop } from "./naive-loop";
 import { queueKey, queueLoop } from "./queue-loop";
-import { SEED_BATCH, seedLoop } from "./seed-loop";
 
-export type DrainImpl = "seed-loop" | "upstash-queue" | "consumeBatch";
+export type DrainImpl = "naive-loop" | "upstash-queue" | "drain";
 
 export type DrainCase = {
   impl: DrainImpl;
@@ -27,7 +27,7 @@ export type DrainRun = {
   lowerBoundMs: number;
   /** wall / lower bound; null when the bound is 0 (rtt = h = 0). */
   ratio: number | null;
-  /** What the implementation itself reported (consumeBatch: its own request counter). */
+  /** What the implementation itself reported (`drain()`: its own request counter). */
   reportedRequests: number | null;
   /** Consumers left in the group afterwards. */
   consumersLeft: number;
@@ -40,7 +40,7 @@ export function lowerBoundMs(
   return Math.ceil(c.n / c.batchSize) * c.rttMs + (c.n * c.handlerMs) / c.concurrency;
 }
 
-export const SEED_B = SEED_BATCH;
+export const NAIVE_B = NAIVE_BATCH;
 export const QUEUE_B = 1;
 
 /** One run of one case on a fresh stream; checks every message was handled and acked. */
@@ -50,7 +50,7 @@ export async function drainOnce(ctx: BenchContext, c: DrainCase, run: number): P
     `drain:${c.impl}:${c.batchSize}x${c.concurrency}:${c.rttMs}:${c.handlerMs}:${run}`,
   );
   const stream = c.impl === "upstash-queue" ? queueKey(name) : name;
-  await seedStream(ctx.d, stream, group, c.n);
+  await fillStream(ctx.d, stream, group, c.n);
   ctx.bridge.knobs.latencyMs = c.rttMs;
   const handler = handlerOf(c.handlerMs);
   let handled = 0;
@@ -60,12 +60,12 @@ export async function drainOnce(ctx: BenchContext, c: DrainCase, run: number): P
   };
   let reportedRequests: number | null = null;
   const m = await measured(ctx, async () => {
-    if (c.impl === "seed-loop") {
-      return seedLoop({
+    if (c.impl === "naive-loop") {
+      return naiveLoop({
         redis: ctx.redis,
         stream,
         group,
-        consumer: "seed-worker",
+        consumer: "naive-worker",
         handler: counting,
       });
     }
@@ -73,7 +73,7 @@ export async function drainOnce(ctx: BenchContext, c: DrainCase, run: number): P
       const url = ctx.bridge.url;
       return queueLoop({ url, token: ctx.token, queueName: name, group, handler: counting });
     }
-    const report = await consumeBatch({
+    const report = await drain({
       redis: ctx.redis,
       stream,
       group,
@@ -87,7 +87,7 @@ export async function drainOnce(ctx: BenchContext, c: DrainCase, run: number): P
     });
     reportedRequests = report.requests;
     if (report.error) {
-      throw new Error(`consumeBatch failed: ${report.error.message}`);
+      throw new Error(`drain failed: ${report.error.message}`);
     }
     return report.acked;
   });

@@ -1,6 +1,6 @@
 /** @module How many messages one invocation drains within a subrequest cap (maxRequests). */
-import { consumeBatch } from "../src/lib/index";
-import { handlerOf, pendingCount, seedStream } from "./common";
+import { drain } from "../src/lib/index";
+import { fillStream, handlerOf, pendingCount } from "./common";
 import { type BenchContext, measured } from "./context";
 
 export type LimitCase = {
@@ -21,10 +21,10 @@ export async function limitOnce(ctx: BenchContext, c: LimitCase, run: number): P
   const group = "g";
   const stream = ctx.key(`limit:${c.maxRequests}:${c.batchSize}:${run}`);
   // More than the cap can carry, so the cap is what stops the drain.
-  await seedStream(ctx.d, stream, group, c.maxRequests * c.batchSize + c.batchSize);
+  await fillStream(ctx.d, stream, group, c.maxRequests * c.batchSize + c.batchSize);
   ctx.bridge.knobs.latencyMs = c.rttMs;
   const m = await measured(ctx, () =>
-    consumeBatch({
+    drain({
       redis: ctx.redis,
       stream,
       group,

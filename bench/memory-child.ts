@@ -1,11 +1,11 @@
 /**
- * @module Child process of the memory scenario: one consumeBatch drain and nothing else, so the
+ * @module Child process of the memory scenario: one `drain()` call and nothing else, so the
  * figures are the drain's own. Run as `node --expose-gc --import tsx bench/memory-child.ts`
  * with BENCH_URL, BENCH_TOKEN, BENCH_STREAM, BENCH_N, BENCH_BATCH, BENCH_CONCURRENCY set;
  * prints one JSON line on stdout. With BENCH_GC_EVERY=k it forces a gc every k messages and
  * reports the highest heap left after one (the live set), instead of a peak worth measuring.
  */
-import { consumeBatch } from "../src/lib/index";
+import { drain } from "../src/lib/index";
 import { workerClient } from "./common";
 
 const env = (name: string): string => {
@@ -31,7 +31,7 @@ const gcEvery = Number(process.env.BENCH_GC_EVERY ?? 0);
 let handled = 0;
 let liveHeap = 0;
 const sampler = setInterval(sample, 2);
-const report = await consumeBatch({
+const report = await drain({
   redis,
   stream: env("BENCH_STREAM"),
   group: "g",

@@ -1,7 +1,7 @@
 /** @module Memory scenario: a drain of N messages of 1 KiB, measured in a child process. */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { pendingCount, seedStream } from "./common";
+import { fillStream, pendingCount } from "./common";
 import type { BenchContext } from "./context";
 
 export type MemoryCase = {
@@ -74,7 +74,7 @@ function runChild(env: Record<string, string>): Promise<ChildReport> {
 
 export const GC_EVERY = 1000;
 
-/** Seeds a fresh stream and drains it in a child; `gcEvery` > 0 measures the live set instead. */
+/** Fills a fresh stream and drains it in a child; `gcEvery` > 0 measures the live set instead. */
 async function drainInChild(
   ctx: BenchContext,
   c: MemoryCase,
@@ -82,7 +82,7 @@ async function drainInChild(
   gcEvery: number,
 ): Promise<ChildReport> {
   const stream = ctx.key(name);
-  await seedStream(ctx.d, stream, "g", c.n, c.bytes);
+  await fillStream(ctx.d, stream, "g", c.n, c.bytes);
   ctx.bridge.knobs.latencyMs = c.rttMs;
   const r = await runChild({
     BENCH_URL: ctx.bridge.url,

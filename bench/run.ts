@@ -1,5 +1,5 @@
 /**
- * @module `npm run bench`: every scenario of issue 6 in one process, against the real Redis
+ * @module `npm run bench`: every scenario in one process, against the real Redis
  * (REDIS_URL, default redis://127.0.0.1:6379) through an in-process bridge whose injected
  * latency stands in for the edge→Upstash round trip. Writes bench/results.json and
  * bench/RESULTS.md; progress goes to stderr. Keys live under a random `rsw-bench:<uuid>:`
@@ -17,11 +17,11 @@ import { fileURLToPath } from "node:url";
 import { startBridge } from "../dev/bridge/server";
 import { deleteKeys, direct, medianOrNull, progress, workerClient } from "./common";
 import type { BenchContext } from "./context";
-import { type DrainCase, type DrainRun, drainOnce, QUEUE_B, SEED_B } from "./drain";
+import { type DrainCase, type DrainRun, drainOnce, NAIVE_B, QUEUE_B } from "./drain";
 import { type LimitCase, type LimitRun, limitOnce } from "./limits";
 import { type MemoryCase, type MemoryRun, memoryOnce } from "./memory";
+import { naiveLoopWithin } from "./naive-loop";
 import { type Results, renderMarkdown, type Summary } from "./report";
-import { seedLoopWithin } from "./seed-loop";
 import { type SweepCase, type SweepRun, sweepOnce } from "./sweep-bench";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -36,8 +36,8 @@ const scaled = (n: number) => Math.max(20, Math.round(n * SCALE));
  * The slow baselines are sequential, so their time per message does not depend on N: they
  * run on fewer messages (said in RESULTS.md) to keep the whole benchmark under 10 minutes.
  */
-function baselineN(impl: "seed-loop" | "upstash-queue", rttMs: number): number {
-  if (impl === "seed-loop") {
+function baselineN(impl: "naive-loop" | "upstash-queue", rttMs: number): number {
+  if (impl === "naive-loop") {
     return rttMs >= 20 ? 150 : 300;
   }
   return rttMs >= 20 ? 50 : rttMs >= 5 ? 100 : 200;
@@ -50,10 +50,10 @@ function drainPlan(): DrainCase[] {
       const common = { rttMs, handlerMs };
       cases.push(
         {
-          impl: "seed-loop",
-          batchSize: SEED_B,
+          impl: "naive-loop",
+          batchSize: NAIVE_B,
           concurrency: 1,
-          n: scaled(baselineN("seed-loop", rttMs)),
+          n: scaled(baselineN("naive-loop", rttMs)),
           ...common,
         },
         {
@@ -63,8 +63,8 @@ function drainPlan(): DrainCase[] {
           n: scaled(baselineN("upstash-queue", rttMs)),
           ...common,
         },
-        { impl: "consumeBatch", batchSize: 50, concurrency: 10, n: scaled(N), ...common },
-        { impl: "consumeBatch", batchSize: 100, concurrency: 50, n: scaled(N), ...common },
+        { impl: "drain", batchSize: 50, concurrency: 10, n: scaled(N), ...common },
+        { impl: "drain", batchSize: 100, concurrency: 50, n: scaled(N), ...common },
       );
     }
   }
@@ -73,7 +73,7 @@ function drainPlan(): DrainCase[] {
 
 const sweepPlan: SweepCase[] = [0, 5].flatMap((rttMs) =>
   (
-    ["sweep-exponential", "sweep-fixed", "sweep-exponential-count100", "seed-recovery"] as const
+    ["sweep-exponential", "sweep-fixed", "sweep-exponential-count100", "naive-recovery"] as const
   ).map((impl) => ({ impl, rttMs, k: scaled(1000), deadShare: 0.2 })),
 );
 
@@ -248,10 +248,10 @@ try {
     drain: drains,
     sweep: sweeps,
     limits,
-    /** Computed from the baselines' request patterns (see seed-loop.ts), not run. */
+    /** Computed from the baselines' request patterns (see naive-loop.ts), not run. */
     limitsBaselines: [50, 1000].map((maxRequests) => ({
       maxRequests,
-      seedLoop: seedLoopWithin(maxRequests),
+      naiveLoop: naiveLoopWithin(maxRequests),
       // One XGROUP CREATE on the first call, then 4 requests per message.
       upstashQueue: Math.max(0, Math.floor((maxRequests - 1) / 4)),
     })),

@@ -1,14 +1,14 @@
-/** @module Sweep scenario: clear a PEL of k stuck messages, this project's sweep vs the seed's recovery worker. */
+/** @module Sweep scenario: clear a PEL of k stuck messages, this project's sweep vs the naive recovery. */
 import { DEFAULTS, sweep } from "../src/lib/index";
-import { handlerOf, pendingCount, seedStream } from "./common";
+import { fillStream, handlerOf, pendingCount } from "./common";
 import { type BenchContext, measured } from "./context";
-import { seedRecovery } from "./seed-recovery";
+import { naiveRecovery } from "./naive-recovery";
 
 export type SweepImpl =
   | "sweep-exponential"
   | "sweep-fixed"
   | "sweep-exponential-count100"
-  | "seed-recovery";
+  | "naive-recovery";
 
 export type SweepCase = { impl: SweepImpl; rttMs: number; k: number; deadShare: number };
 
@@ -33,7 +33,7 @@ const AGE_MS = 3_600_000;
  * (no waiting): every 1/deadShare-th one has MAX_DELIVERIES deliveries, the rest 1.
  */
 async function stuckPel(ctx: BenchContext, stream: string, k: number, deadShare: number) {
-  const ids = await seedStream(ctx.d, stream, GROUP, k);
+  const ids = await fillStream(ctx.d, stream, GROUP, k);
   await ctx.d.sendCommand(["XREADGROUP", "GROUP", GROUP, "cron-1-drain", "STREAMS", stream, ">"]);
   const every = Math.round(1 / deadShare);
   const dead = ids.filter((_, i) => i % every === 0);
@@ -60,8 +60,8 @@ export async function sweepOnce(ctx: BenchContext, c: SweepCase, run: number): P
   };
   ctx.bridge.knobs.latencyMs = c.rttMs;
   const m = await measured(ctx, async () => {
-    if (c.impl === "seed-recovery") {
-      const r = await seedRecovery({
+    if (c.impl === "naive-recovery") {
+      const r = await naiveRecovery({
         redis: ctx.redis,
         stream,
         group: GROUP,

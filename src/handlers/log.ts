@@ -7,3 +7,8 @@
 export function log(event: string, fields: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));
 }
+
+/** {@link log} at error level: a condition an operator must fix (Workers Logs filter on it). */
+export function logError(event: string, fields: Record<string, unknown> = {}): void {
+  console.error(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));
+}

@@ -1,15 +1,23 @@
 /** @module Cron dispatch: `controller.cron` picks the job(s); unknown crons are logged and ignored. */
-import { cronConsumerName, errorMessage, type MessageHandler, parseConfig } from "../lib/index";
+import {
+  ConfigError,
+  cronConsumerName,
+  type MessageHandler,
+  parseConfig,
+  type ResolvedConfig,
+} from "../lib/index";
 import { redisFor } from "./client";
 import { resolveHandler, runDrain, runSweep } from "./jobs";
-import { log } from "./log";
+import { log, logError } from "./log";
 
 export type ScheduledOptions = { handler?: MessageHandler };
 
 /**
  * The Worker's `scheduled` entry. CONSUME_CRON drains, SWEEP_CRON sweeps, a cron listed
- * for both drains first. An invalid env fails the invocation with the ConfigError's
- * message (it names the variable), after one log line saying so.
+ * for both drains first. A cron that cannot run (an invalid env, no handler and no
+ * TARGET_URL) reads nothing and says why in one `cron_skipped` line at error level, naming
+ * the variables: an expected condition, so no exception and no stack trace. Anything else
+ * that goes wrong is a bug and still fails the invocation.
  */
 export function createScheduled(options: ScheduledOptions = {}) {
   return async function scheduled(
@@ -29,25 +37,23 @@ async function run(
   userHandler: MessageHandler | undefined,
 ): Promise<void> {
   const cron = controller.cron;
-  let config: ReturnType<typeof parseConfig>;
+  let config: ResolvedConfig;
+  let handler: MessageHandler;
   try {
     config = parseConfig(env);
+    handler = resolveHandler(config, userHandler);
   } catch (e) {
-    log("config_invalid", { cron, error: errorMessage(e) });
-    throw e;
+    if (!(e instanceof ConfigError)) {
+      throw e;
+    }
+    logError("cron_skipped", { cron, code: e.code, variables: e.variables, error: e.message });
+    return;
   }
   const drain = cron === config.consumeCron;
   const sweep = cron === config.sweepCron;
   if (!drain && !sweep) {
     log("cron_ignored", { cron, consumeCron: config.consumeCron, sweepCron: config.sweepCron });
     return;
-  }
-  let handler: MessageHandler;
-  try {
-    handler = resolveHandler(config, userHandler);
-  } catch (e) {
-    log("config_invalid", { cron, error: errorMessage(e) });
-    throw e;
   }
   const redis = redisFor(config.url, config.token);
   const consumer = cronConsumerName(controller.scheduledTime);

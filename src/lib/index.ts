@@ -37,7 +37,7 @@ export {
   isValidConsumerName,
   MAX_CONSUMER_NAME_LENGTH,
 } from "./group/consumer-name";
-export { type EnsureGroupOptions, ensureGroup } from "./group/ensure";
+export { type EnsureGroupOptions, type EnsureGroupResult, ensureGroup } from "./group/ensure";
 export { type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
 export { isPermanentError } from "./handling/outcome";
@@ -47,6 +47,7 @@ export { createStreamsRedis, type StreamsRedisOptions } from "./redis/client";
 export { type StreamKeys, streamKeys } from "./redis/keys";
 export {
   type ConsumerStats,
+  type GroupStart,
   type GroupStats,
   getStats,
   type StatsOptions,

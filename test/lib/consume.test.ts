@@ -1,6 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { StreamMessage } from "../../src/lib/handling/message";
-import { type ConsumeOptions, consumeBatch, PermanentError } from "../../src/lib/index";
+import {
+  type ConsumeOptions,
+  consumeBatch,
+  type DrainEvent,
+  PermanentError,
+} from "../../src/lib/index";
 import { add, fill, pendingCount } from "../helpers/drain-fixture";
 import { upstash, useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
@@ -69,6 +74,27 @@ describe("reading", () => {
     expect(report.error).toBeUndefined();
     const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
     expect(groups[0]?.[1]).toBe("g");
+  });
+
+  it("says where a group it creates at $ started: after the last entry already there", async () => {
+    const ids = await add(d, stream, 2);
+    const events: DrainEvent[] = [];
+    const report = await drain({ onEvent: (e) => events.push(e) });
+    expect(report.read).toBe(0);
+    expect(events).toContainEqual({
+      event: "group_created",
+      stream,
+      group: "g",
+      startId: "$",
+      startedAfter: ids[1],
+    });
+  });
+
+  it("says no group was created when the group already exists", async () => {
+    await fill(d, stream, 1);
+    const events: DrainEvent[] = [];
+    await drain({ onEvent: (e) => events.push(e) });
+    expect(events.map((e) => e.event)).not.toContain("group_created");
   });
 
   it("creates a missing group at GROUP_START_ID, so 0 replays the existing history", async () => {

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { ensureGroup } from "../../src/lib/group/ensure";
 import {
   parseXInfoConsumers,
   parseXInfoGroups,
@@ -21,6 +22,19 @@ beforeEach(() => {
 });
 
 const cmd = (...args: string[]) => d.sendCommand(args);
+
+async function add(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    ids.push(String(await cmd("XADD", stream, "*", "n", String(i))));
+  }
+  return ids;
+}
+
+async function lastId(): Promise<string> {
+  const [entry] = (await cmd("XREVRANGE", stream, "+", "-", "COUNT", "1")) as unknown as [string][];
+  return entry?.[0] ?? "";
+}
 
 /** 5 entries; g1: c1 holds 2 pending, c2 read 1 and acked it; g2 read nothing; 2 dead letters. */
 async function seed(): Promise<string[]> {
@@ -56,9 +70,9 @@ describe("getStats", () => {
     await seed();
     const s = await getStats({ redis, stream, dlqStream: dlq });
     const truth = parseXInfoGroups(await cmd("XINFO", "GROUPS", stream));
-    expect(s.groups.map(({ consumers, oldestPendingId, oldestPendingIdleMs, ...g }) => g)).toEqual(
-      truth.map(({ consumers, ...g }) => ({ ...g, consumerCount: consumers })),
-    );
+    expect(
+      s.groups.map(({ consumers, oldestPendingId, oldestPendingIdleMs, start, ...g }) => g),
+    ).toEqual(truth.map(({ consumers, ...g }) => ({ ...g, consumerCount: consumers })));
     expect(s.groups.find((g) => g.name === "g1")).toMatchObject({ pending: 2, lag: 2 });
   });
 
@@ -114,6 +128,22 @@ describe("getStats", () => {
     const one = await getStats({ redis, stream, group: "g1", dlqStream: dlq });
     expect(one.requests).toBe(1);
     expect(one.groups.map((g) => [g.name, g.consumers.length, g.pending])).toEqual([["g1", 2, 2]]);
+  });
+
+  it("says where a group created by the drain started, and nothing for one made elsewhere", async () => {
+    const [first] = await add(2);
+    const made = await ensureGroup({ redis, stream, group: "g0", startId: "$", force: true });
+    await cmd("XGROUP", "CREATE", stream, "other", "0");
+    const s = await getStats({ redis, stream, dlqStream: dlq });
+    const g0 = s.groups.find((g) => g.name === "g0");
+    expect(made).toMatchObject({ created: true, startedAfter: await lastId() });
+    expect(g0?.start).toEqual({
+      startId: "$",
+      startedAfter: await lastId(),
+      createdAt: expect.any(Number),
+    });
+    expect(first).not.toBe(await lastId());
+    expect(s.groups.find((g) => g.name === "other")?.start).toBeNull();
   });
 
   it("answers zeros and nulls for a stream that does not exist", async () => {

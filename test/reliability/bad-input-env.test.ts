@@ -171,7 +171,7 @@ describe("through the Worker", () => {
   ];
 
   it.each(profiles)(
-    "%s: /stats answers 500 CONFIG_INVALID naming each, the cron fails naming each",
+    "%s: /stats answers 500 CONFIG_INVALID naming each, the cron is skipped in one line naming each",
     async (_, bad) => {
       const logs: string[] = [];
       const bindings = {
@@ -195,8 +195,11 @@ describe("through the Worker", () => {
           cron: "* * * * *",
           scheduledTime: new Date(),
         });
-        expect(cron.outcome).toBe("exception");
-        const line = logs.find((l) => l.includes('"config_invalid"')) ?? "";
+        expect(cron.outcome).toBe("ok");
+        const skipped = logs.filter((l) => l.includes('"cron_skipped"'));
+        expect(skipped).toHaveLength(1);
+        expect(logs.filter((l) => /^\s+at /.test(l))).toEqual([]);
+        const line = skipped[0] ?? "";
         for (const name of names) {
           expect(body.error.message).toContain(name);
           expect(line).toContain(name);

@@ -33,11 +33,14 @@ export default async function setup(project: TestProject) {
   };
 }
 
+/** The project's own Worker entry, whatever `main` in wrangler.toml points at. */
+export const WORKER_ENTRY = "src/index.ts";
+
 /** Bundles the Worker exactly as `wrangler deploy` would, once per test run. */
 function buildWorker(): string {
   const outdir = mkdtempSync(join(tmpdir(), "rsw-worker-"));
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  execFileSync("npx", ["wrangler", "deploy", WORKER_ENTRY, "--dry-run", "--outdir", outdir], {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
     stdio: "pipe",
   });
   return join(outdir, "index.js");

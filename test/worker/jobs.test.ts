@@ -51,6 +51,18 @@ async function worker(vars: Record<string, string | undefined> = {}): Promise<Mi
   return mf;
 }
 
+/** The `cron_skipped` lines the Worker logged. */
+function skipped(): { event: string; error?: string }[] {
+  return logs.flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as { event: string; error?: string };
+      return entry.event === "cron_skipped" ? [entry] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function cron(m: Miniflare, expression: string) {
   return (await m.getWorker()).scheduled({ cron: expression, scheduledTime: new Date() });
 }
@@ -128,23 +140,31 @@ describe("cron dispatch", () => {
     expect(target.deliveries).toHaveLength(3);
   });
 
-  it("fails the invocation naming the variable when the env is invalid, reading nothing", async () => {
+  it("skips a cron whose env is invalid with one log line naming the variable, reading nothing", async () => {
     await fill(d, stream, 2);
     const m = await worker({ BATCH_SIZE: "abc" });
     const result = await cron(m, CONSUME);
-    expect(result.outcome).toBe("exception");
-    expect(logs.join("\n")).toMatch(
-      /BATCH_SIZE must be an integer between 1 and 10000, got \\"abc\\"/,
-    );
+    expect(result.outcome).toBe("ok");
+    expect(skipped()).toEqual([
+      expect.objectContaining({
+        event: "cron_skipped",
+        code: "CONFIG_INVALID",
+        variables: ["BATCH_SIZE"],
+        error: 'BATCH_SIZE must be an integer between 1 and 10000, got "abc"',
+      }),
+    ]);
+    expect(logs.filter((line) => /^\s+at /.test(line))).toEqual([]);
     expect(target.deliveries).toHaveLength(0);
     expect(await pendingCount(d, stream)).toBe(0);
   });
 
-  it("refuses to drain without TARGET_URL or a handler, acking nothing", async () => {
+  it("refuses to drain without TARGET_URL or a handler in one line, acking nothing", async () => {
     await fill(d, stream, 2);
     const result = await cron(await worker({ TARGET_URL: undefined }), CONSUME);
-    expect(result.outcome).toBe("exception");
-    expect(logs.join("\n")).toMatch(/TARGET_URL is not set/);
+    expect(result.outcome).toBe("ok");
+    expect(skipped()).toEqual([expect.objectContaining({ variables: ["TARGET_URL"] })]);
+    expect(skipped()[0]?.error).toMatch(/TARGET_URL is not set/);
+    expect(logs.filter((line) => /^\s+at /.test(line))).toEqual([]);
     const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
     expect(groups[0]?.[7]).toBe("0-0");
   });

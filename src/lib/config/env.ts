@@ -1,6 +1,5 @@
 /** @module Parses and validates the Worker env into a fully-typed config. */
 
-import type { z } from "zod";
 import { ConfigError } from "../errors";
 import { streamKeys } from "../redis/keys";
 import { DEFAULTS } from "./defaults";
@@ -13,14 +12,15 @@ import {
   integer,
   isUnset,
   keyName,
+  type Parser,
   type RetryBackoff,
   secret,
   type TrimPolicy,
   trim,
-} from "./schemas";
+} from "./parsers";
 import { CONFIG_RANGES, CONFIG_VARIABLES } from "./variables";
 
-export type { RetryBackoff, TrimPolicy } from "./schemas";
+export type { RetryBackoff, TrimPolicy } from "./parsers";
 export { CONFIG_RANGES, CONFIG_VARIABLES, type ConfigVariable } from "./variables";
 
 /** The validated configuration, every default applied. */
@@ -79,32 +79,39 @@ class EnvReader {
   constructor(private readonly env: Record<string, unknown>) {}
 
   /** A variable without default; `""` stands in when missing so parsing can go on. */
-  required(name: string, schema: z.ZodType<string>): string {
+  required(name: string, parser: Parser<string>): string {
     const raw = this.env[name];
     if (isUnset(raw)) {
       this.problems.push({ name, text: `${name} is required: ${expectedOf(name)}` });
       return "";
     }
-    return this.parse(name, schema, raw) ?? "";
+    return this.parse(name, parser, raw) ?? "";
   }
 
   /** A variable whose absence means "off". */
-  optional<T>(name: string, schema: z.ZodType<T>): T | undefined {
+  optional<T>(name: string, parser: Parser<T>): T | undefined {
     const raw = this.env[name];
-    return isUnset(raw) ? undefined : this.parse(name, schema, raw);
+    return isUnset(raw) ? undefined : this.parse(name, parser, raw);
   }
 
-  /** A variable with a default, which goes through the same schema as a user value. */
-  withDefault<T>(name: string, schema: z.ZodType<T>, fallback: unknown): T {
+  /** A variable with a default, which goes through the same parser as a user value. */
+  withDefault<T>(name: string, parser: Parser<T>, fallback: unknown): T {
     const raw = this.env[name];
-    const value = isUnset(raw) ? undefined : this.parse(name, schema, raw);
-    return value === undefined ? schema.parse(fallback) : value;
+    const value = isUnset(raw) ? undefined : this.parse(name, parser, raw);
+    if (value !== undefined) {
+      return value;
+    }
+    const parsed = parser(fallback);
+    if (parsed === undefined) {
+      throw new Error(`the default of ${name} breaks its own rule: ${JSON.stringify(fallback)}`);
+    }
+    return parsed;
   }
 
-  private parse<T>(name: string, schema: z.ZodType<T>, raw: unknown): T | undefined {
-    const result = schema.safeParse(raw);
-    if (result.success) {
-      return result.data;
+  private parse<T>(name: string, parser: Parser<T>, raw: unknown): T | undefined {
+    const value = parser(raw);
+    if (value !== undefined) {
+      return value;
     }
     this.problems.push({
       name,

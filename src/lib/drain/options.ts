@@ -17,7 +17,17 @@ export type DrainEvent =
   | { event: "lease_lost"; ids: string[] }
   | { event: "ack_failed"; ids: string[]; error: string }
   | { event: "redis_error"; error: string }
-  | { event: "group_created"; stream: string; group: string };
+  /**
+   * The drain created the group: at `startId` (GROUP_START_ID), after `startedAfter`, the
+   * stream's top id when `startId` is `$`: entries up to it are not delivered to the group.
+   */
+  | {
+      event: "group_created";
+      stream: string;
+      group: string;
+      startId: string;
+      startedAfter: string;
+    };
 
 export type DrainOptions = {
   redis: DrainRedis;

@@ -75,8 +75,16 @@ export async function readBatch(run: Run, count: number): Promise<ReadEntry[]> {
     // First run on this stream, or the group was destroyed: create it once and retry.
     const { o } = run;
     forgetGroup(o.stream, o.group);
-    await ensureGroup({ ...o, startId: o.groupStartId, force: true, budget: run.budget });
-    run.emit({ event: "group_created", stream: o.stream, group: o.group });
+    const made = await ensureGroup({
+      ...o,
+      startId: o.groupStartId,
+      force: true,
+      budget: run.budget,
+    });
+    if (made.created) {
+      const { startId, startedAfter } = made;
+      run.emit({ event: "group_created", stream: o.stream, group: o.group, startId, startedAfter });
+    }
     return trip(run, count);
   }
 }

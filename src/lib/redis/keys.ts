@@ -11,6 +11,8 @@ export type StreamKeys = {
   dlq: string;
   /** Where the sweep stores the PEL position it stopped at. */
   sweepCursor: string;
+  /** Hash of where the group started when this package created it (`start_id`, `started_after`, `created_at`). */
+  groupStart: string;
   /** Idempotency marker of one entry id. */
   done(id: string): string;
 };
@@ -26,6 +28,7 @@ export function streamKeys(stream: string, group: string, dlqStream?: string): S
     stream,
     dlq: dlqStream || `${stream}:dlq`,
     sweepCursor: `${stream}:${group}:sweep-cursor`,
+    groupStart: `${stream}:${group}:group-start`,
     done: (id: string) => `${stream}:${group}:done:${id}`,
   };
 }

@@ -5,9 +5,9 @@ import { RequestBudget } from "../redis/budget";
 import { type PipelineReply, replyResult, sendPipeline } from "../redis/calls";
 import { parseStreamEntries, parseXInfoGroups } from "../replies/index";
 import { asInteger } from "../replies/shape";
-import { type GroupStats, groupStats, queueGroup } from "./group-stats";
+import { type GroupStats, groupStats, PER_GROUP, queueGroup } from "./group-stats";
 
-export type { ConsumerStats, GroupStats } from "./group-stats";
+export type { ConsumerStats, GroupStart, GroupStats } from "./group-stats";
 
 export type StatsSnapshot = {
   stream: {
@@ -73,7 +73,7 @@ export async function getStats(options: StatsOptions): Promise<StatsSnapshot> {
   }
   const alertIdleMs = options.alertIdleMs ?? DEFAULTS.alertIdleMs;
   const perGroupStats = groups.map((g, i) =>
-    groupStats(g, perGroup[2 * i], perGroup[2 * i + 1], alertIdleMs),
+    groupStats(g, ...perGroupReplies(perGroup, i), alertIdleMs),
   );
   return {
     stream: {
@@ -92,6 +92,12 @@ export async function getStats(options: StatsOptions): Promise<StatsSnapshot> {
     ),
     requests: budget.used,
   };
+}
+
+/** Group `i`'s replies: its XINFO CONSUMERS, XPENDING and HGETALL, in that order. */
+function perGroupReplies(replies: PipelineReply[], i: number) {
+  const [consumers, pending, start] = replies.slice(PER_GROUP * i, PER_GROUP * (i + 1));
+  return [consumers, pending, start] as const;
 }
 
 function firstId(raw: unknown): string | null {

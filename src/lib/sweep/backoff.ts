@@ -1,6 +1,6 @@
 /** @module When a pending entry is ripe for the sweep: the RETRY_BACKOFF schedule. */
 
-import type { RetryBackoff } from "../config/schemas";
+import type { RetryBackoff } from "../config/parsers";
 
 export type BackoffOptions = {
   retryBackoff: RetryBackoff;

@@ -1,8 +1,8 @@
 /** @module Options of the sweep, its events: their defaults and validation. */
 import type { Redis } from "@upstash/redis";
 import { DEFAULTS, withDefaults } from "../config/defaults";
+import type { RetryBackoff, TrimPolicy } from "../config/parsers";
 import { JOB_RULES, type Resolved, validateOptions } from "../config/ranges";
-import type { RetryBackoff, TrimPolicy } from "../config/schemas";
 import type { MessageHandler } from "../handling/message";
 
 /** The client methods the sweep uses. */

@@ -1,6 +1,6 @@
 /** @module Stream trimming after a sweep: `acked` via XTRIM MINID, `maxlen:N` via XTRIM MAXLEN ~. */
 import type { Redis } from "@upstash/redis";
-import type { TrimPolicy } from "../config/schemas";
+import type { TrimPolicy } from "../config/parsers";
 import { RedisCommandError } from "../errors";
 import { RequestBudget } from "../redis/budget";
 import { type Command, replyResult, sendCommand, sendPipeline } from "../redis/calls";

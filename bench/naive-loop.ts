@@ -1,25 +1,25 @@
 /**
- * @module The seed's drain loop, written faithfully on `@upstash/redis` as the baseline of the
+ * @module The naive loop, a plain drain written on `@upstash/redis` as the baseline of the
  * benchmark: `XREADGROUP COUNT 10`, the handler, one `XACK` per message, all sequential.
- * Not part of the library; it exists to be measured against `consumeBatch`.
+ * Not part of the library; it exists to be measured against `drain`.
  */
 import type { Redis } from "@upstash/redis";
 
-export type SeedMessage = { id: string; fields: Record<string, string> };
+export type NaiveMessage = { id: string; fields: Record<string, string> };
 
-export type SeedLoopOptions = {
+export type NaiveLoopOptions = {
   redis: Pick<Redis, "xreadgroup" | "xack">;
   stream: string;
   group: string;
   consumer: string;
-  handler: (message: SeedMessage) => Promise<void>;
+  handler: (message: NaiveMessage) => Promise<void>;
 };
 
-/** The seed's COUNT. */
-export const SEED_BATCH = 10;
+/** The naive loop's COUNT. */
+export const NAIVE_BATCH = 10;
 
 /** `[[stream, [[id, [f, v, ...]], ...]]]` (raw, automaticDeserialization off) → messages. */
-export function parseEntries(reply: unknown): SeedMessage[] {
+export function parseEntries(reply: unknown): NaiveMessage[] {
   if (!Array.isArray(reply) || reply.length === 0) {
     return [];
   }
@@ -42,11 +42,11 @@ export function parseEntries(reply: unknown): SeedMessage[] {
  * Reads 10 at a time until the group has nothing new; each message is handled, then acked
  * with its own request, before the next one starts. Returns how many were acked.
  */
-export async function seedLoop(o: SeedLoopOptions): Promise<number> {
+export async function naiveLoop(o: NaiveLoopOptions): Promise<number> {
   let acked = 0;
   for (;;) {
     const reply = await o.redis.xreadgroup(o.group, o.consumer, o.stream, ">", {
-      count: SEED_BATCH,
+      count: NAIVE_BATCH,
     });
     const messages = parseEntries(reply);
     if (messages.length === 0) {
@@ -61,10 +61,10 @@ export async function seedLoop(o: SeedLoopOptions): Promise<number> {
 }
 
 /**
- * Messages the seed's loop finishes within `limit` requests (a Worker's subrequest cap):
+ * Messages the naive loop finishes within `limit` requests (a Worker's subrequest cap):
  * its pattern is one read, then one ack per message; the request past the cap throws.
  */
-export function seedLoopWithin(limit: number): number {
+export function naiveLoopWithin(limit: number): number {
   let requests = 0;
   let acked = 0;
   for (;;) {
@@ -72,7 +72,7 @@ export function seedLoopWithin(limit: number): number {
       return acked;
     }
     requests++;
-    for (let i = 0; i < SEED_BATCH; i++) {
+    for (let i = 0; i < NAIVE_BATCH; i++) {
       if (requests + 1 > limit) {
         return acked;
       }

@@ -1,12 +1,12 @@
 /**
- * @module The seed's recovery worker, written faithfully on `@upstash/redis` as the sweep's
+ * @module The naive recovery, a plain recovery pass written on `@upstash/redis` as the sweep's
  * baseline: `XPENDING`, then per message either `XCLAIM` + handler + `XACK`, or, once it has
  * reached MAX_DELIVERIES, `XRANGE` + `XADD` to the dead-letter stream + `XACK`. Sequential.
  */
 import type { Redis } from "@upstash/redis";
-import { parseEntries, type SeedMessage } from "./seed-loop";
+import { type NaiveMessage, parseEntries } from "./naive-loop";
 
-export type SeedRecoveryOptions = {
+export type NaiveRecoveryOptions = {
   redis: Pick<Redis, "exec">;
   stream: string;
   group: string;
@@ -16,17 +16,17 @@ export type SeedRecoveryOptions = {
   maxDeliveries: number;
   /** XPENDING page size. */
   count: number;
-  handler: (message: SeedMessage) => Promise<void>;
+  handler: (message: NaiveMessage) => Promise<void>;
 };
 
-export type SeedRecoveryReport = { retried: number; deadLettered: number; pages: number };
+export type NaiveRecoveryReport = { retried: number; deadLettered: number; pages: number };
 
 type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
 
 /** Pages through the whole PEL once; returns what it did. */
-export async function seedRecovery(o: SeedRecoveryOptions): Promise<SeedRecoveryReport> {
+export async function naiveRecovery(o: NaiveRecoveryOptions): Promise<NaiveRecoveryReport> {
   const { redis, stream, group } = o;
-  const report: SeedRecoveryReport = { retried: 0, deadLettered: 0, pages: 0 };
+  const report: NaiveRecoveryReport = { retried: 0, deadLettered: 0, pages: 0 };
   let start = "-";
   for (;;) {
     const rows = await redis.exec<PendingRow[]>(["XPENDING", stream, group, start, "+", o.count]);
