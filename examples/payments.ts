@@ -1,5 +1,5 @@
 /**
- * @module The seed's payments consumer on this library: validate each order event, charge it,
+ * @module A payments consumer on this library: validate each order event, charge it,
  * dead-letter what can never succeed. Deploy it as your Worker's main module:
  * `main = "examples/payments.ts"` in wrangler.toml (in your project: import from
  * "redis-streams-worker/worker").

@@ -4,7 +4,7 @@ import { type AdminOptions, createAdmin } from "./admin";
 import { redisFor } from "./client";
 import type { Env } from "./env";
 import { toErrorAnswer } from "./http-errors";
-import { log } from "./log";
+import { log, logError } from "./log";
 
 export type { Env } from "./env";
 
@@ -40,7 +40,7 @@ export function createApp(options: AdminOptions = {}): Hono<{ Bindings: Env }> {
     log("http_error", { method: c.req.method, path: c.req.path, status, code });
     if (status >= 500 && code === "INTERNAL") {
       // Only the name: an unknown error's text may quote URLs or values.
-      console.error(JSON.stringify({ event: "http_internal_error", name: (err as Error)?.name }));
+      logError("http_internal_error", { name: (err as Error)?.name });
     }
     return c.json({ error: { code, message } }, status, headers);
   });

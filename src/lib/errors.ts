@@ -79,6 +79,21 @@ function scrub(detail: string): string {
   return noBearer.length > MAX_DETAIL ? `${noBearer.slice(0, MAX_DETAIL)}…` : noBearer;
 }
 
+/**
+ * A request was not sent because the run's request budget (`maxRequests`) is used up. The
+ * drain and the sweep report it as `stoppedBy: "requests"`: what was not settled stays
+ * pending for the next run.
+ */
+export class RequestBudgetError extends StreamsWorkerError {
+  override readonly name = "RequestBudgetError";
+  readonly command: string;
+
+  constructor(command: string, max: number) {
+    super("REQUEST_BUDGET", `${command} not sent: all ${max} requests of this run are used`);
+    this.command = command;
+  }
+}
+
 /** The stream or the group does not exist (e.g. a reset of a missing group); HTTP 404. */
 export class GroupNotFoundError extends StreamsWorkerError {
   override readonly name = "GroupNotFoundError";

@@ -28,6 +28,7 @@ export {
   RedisCommandError,
   ReplyShapeError,
   type ReportError,
+  RequestBudgetError,
   type StreamsErrorOptions,
   StreamsWorkerError,
 } from "./errors";

@@ -25,7 +25,7 @@ async function truth(args: (string | number)[]): Promise<unknown> {
 }
 
 /** Same entries on both keys, explicit ids so replies can be compared. */
-async function seed(n = 3, fields: Record<string, string> = { f: "v" }): Promise<void> {
+async function populate(n = 3, fields: Record<string, string> = { f: "v" }): Promise<void> {
   for (let i = 1; i <= n; i++) {
     const flat = Object.entries(fields).flatMap(([k, v]) => [k, `${v}${i}`]);
     expect(await redis.exec(["XADD", a, `${i}-0`, ...flat])).toBe(
@@ -75,7 +75,7 @@ describe.each([
   });
 
   it("xgroup setid moves last-delivered-id", async () => {
-    await seed();
+    await populate();
     await group("g", "$");
     expect(await redis.xgroup(a, { type: "SETID", group: "g", id: "0" })).toBe("OK");
     await truth(["XGROUP", "SETID", a, "g", "0"]);
@@ -83,7 +83,7 @@ describe.each([
   });
 
   it("xgroup createconsumer and delconsumer return counts", async () => {
-    await seed();
+    await populate();
     await group();
     expect(await redis.xgroup(a, { type: "CREATECONSUMER", group: "g", consumer: "c1" })).toBe(1);
     await truth(["XGROUP", "CREATECONSUMER", a, "g", "c1"]);
@@ -100,7 +100,7 @@ describe.each([
   });
 
   it("xreadgroup returns the raw [[stream, entries]] shape, and null when nothing is new", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     expect(await readBoth("c")).toEqual([
       [
@@ -115,7 +115,7 @@ describe.each([
   });
 
   it("xreadgroup with id 0 returns the consumer's own pending entries", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     await readBoth("c");
     const pending = await redis.xreadgroup("g", "c", a, "0");
@@ -123,7 +123,7 @@ describe.each([
   });
 
   it("xreadgroup with NOACK leaves nothing pending", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     await redis.xreadgroup("g", "c", a, ">", { NOACK: true });
     await truth(["XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", a, ">"]);
@@ -131,7 +131,7 @@ describe.each([
   });
 
   it("xack acknowledges many ids in one call", async () => {
-    await seed(3);
+    await populate(3);
     await group();
     await readBoth("c");
     expect(await redis.xack(a, "g", ["1-0", "2-0", "9-0"])).toBe(2);
@@ -139,7 +139,7 @@ describe.each([
   });
 
   it("xpending summary works through exec (the client has no summary form)", async () => {
-    await seed(3);
+    await populate(3);
     await group();
     await readBoth("c");
     const summary = await redis.exec(["XPENDING", a, "g"]);
@@ -148,7 +148,7 @@ describe.each([
   });
 
   it("xpending extended with IDLE returns id, consumer, idle and deliveries", async () => {
-    await seed(3);
+    await populate(3);
     await group();
     await readBoth("c");
     const rows = await redis.xpending(a, "g", "-", "+", 10, { idleTime: 1 });
@@ -163,7 +163,7 @@ describe.each([
   });
 
   it("xclaim moves entries and bumps the delivery counter", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     await readBoth("c");
     const claimed = await redis.xclaim(a, "g", "c2", 0, ["1-0", "2-0"]);
@@ -176,7 +176,7 @@ describe.each([
   });
 
   it("xclaim with JUSTID returns ids and leaves the delivery counter alone", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     await readBoth("c");
     const ids = await redis.xclaim(a, "g", "c", 0, ["1-0", "2-0"], { justId: true });
@@ -189,7 +189,7 @@ describe.each([
   });
 
   it("xclaim with IDLE must go through exec: the client's idleMS option sends TIME null", async () => {
-    await seed(1);
+    await populate(1);
     await group();
     await readBoth("c");
     // Quirk of @upstash/redis: `idleMS` pushes "TIME", options.timeMS (undefined → null).
@@ -206,7 +206,7 @@ describe.each([
   });
 
   it("xautoclaim returns [cursor, entries, deleted ids] and reports entries deleted while pending", async () => {
-    await seed(3);
+    await populate(3);
     await group();
     await readBoth("c");
     await redis.xdel(a, "2-0");
@@ -224,7 +224,7 @@ describe.each([
   });
 
   it("xautoclaim pages with the returned cursor", async () => {
-    await seed(3);
+    await populate(3);
     await group();
     await readBoth("c");
     const first = (await redis.xautoclaim(a, "g", "c2", 0, "0-0", { count: 2 })) as [
@@ -239,7 +239,7 @@ describe.each([
   });
 
   it("xinfo groups and consumers return flat key/value arrays", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     await readBoth("c");
     expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await truth(["XINFO", "GROUPS", a]));
@@ -252,13 +252,13 @@ describe.each([
   });
 
   it("xinfo stream works through exec (the client has no STREAM subcommand)", async () => {
-    await seed(2);
+    await populate(2);
     await group();
     expect(await redis.exec(["XINFO", "STREAM", a])).toEqual(await truth(["XINFO", "STREAM", a]));
   });
 
   it("xtrim with MINID exact and MAXLEN approximate", async () => {
-    await seed(3);
+    await populate(3);
     expect(await redis.xtrim(a, { strategy: "MINID", threshold: "2-0", exactness: "=" })).toBe(1);
     expect(await truth(["XTRIM", a, "MINID", "=", "2-0"])).toBe(1);
     expect(await redis.xtrim(a, { strategy: "MAXLEN", threshold: 1 })).toBe(
@@ -268,7 +268,7 @@ describe.each([
   });
 
   it("xdel, xlen and xrange agree", async () => {
-    await seed(3);
+    await populate(3);
     expect(await redis.xdel(a, ["1-0", "9-0"])).toBe(1);
     await truth(["XDEL", a, "1-0", "9-0"]);
     expect(await redis.xlen(a)).toBe(2);
@@ -281,13 +281,13 @@ describe.each([
   });
 
   it("xrange through the client's own method reshapes entries into an object", async () => {
-    await seed(1, { amount: "007" });
+    await populate(1, { amount: "007" });
     // With automaticDeserialization off the client returns the raw array, like exec.
     expect(await redis.xrange(a, "-", "+")).toEqual([["1-0", ["amount", "0071"]]]);
   });
 
   it("eval runs a script that touches a stream and a group atomically", async () => {
-    await seed(1);
+    await populate(1);
     await group();
     await readBoth("c");
     const script =

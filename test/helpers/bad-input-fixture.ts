@@ -26,13 +26,13 @@ export async function fingerprint(d: Direct, prefix: string): Promise<Record<str
  * A stream with 5 entries, a group with 2 of them pending, one acked, and a dead letter: every
  * kind of data a bad request could damage.
  */
-export async function seed(d: Direct, stream: string, group: string): Promise<void> {
+export async function populate(d: Direct, stream: string, group: string): Promise<void> {
   await d.sendCommand(["XGROUP", "CREATE", stream, group, "$", "MKSTREAM"]);
   for (let i = 0; i < 5; i++) {
     await d.sendCommand(["XADD", stream, "*", "n", String(i), "status", "200"]);
   }
   const read = (await d.sendCommand([
-    ...["XREADGROUP", "GROUP", group, "seed-consumer", "COUNT", "3"],
+    ...["XREADGROUP", "GROUP", group, "setup-consumer", "COUNT", "3"],
     ...["STREAMS", stream, ">"],
   ])) as [string, [string, string[]][]][];
   const first = read[0]?.[1][0]?.[0] ?? "";

@@ -1,6 +1,6 @@
 /**
  * @module The soak suite's bookkeeping: what each message is meant to do, what the handler saw,
- * which acks Redis confirmed, and the end-of-run invariant (issue 7) checked against Redis itself.
+ * which acks Redis confirmed, and the end-of-run invariant checked against Redis itself.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import { PermanentError } from "../../src/lib/errors";
@@ -22,9 +22,9 @@ export function kindOf(i: number): Kind {
   return r === 7 ? "poison" : r === 31 ? "permanent" : "good";
 }
 
-/** A seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
+/** A PRNG (mulberry32) started from a number, so a failing run can be replayed from it. */
+export function prng(start: number): () => number {
+  let a = start >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -83,10 +83,10 @@ export class Ledger {
 
   constructor(
     readonly scenario: string,
-    seed: number,
+    prngStart: number,
     private readonly f: HandlerFaults = { transientRate: 0, slowRate: 0, slowMs: 0 },
   ) {
-    this.random = prng(seed);
+    this.random = prng(prngStart);
   }
 
   count(kind: string, n = 1): void {
@@ -335,7 +335,7 @@ export async function drained(d: Direct, stream: string, group: string): Promise
   return delivered === last && pending === 0;
 }
 
-/** Prints the one-line JSON summary the issue asks for (also collected for the README). */
+/** Prints the run's one-line JSON summary (the reliability figures in the docs come from it). */
 export function report(summary: Summary): void {
   console.log(`RELIABILITY ${JSON.stringify(summary)}`);
 }

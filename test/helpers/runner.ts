@@ -26,7 +26,7 @@ export type RunOptions = {
   producing: () => boolean;
   /** Wall-clock cap; the run fails with what it saw when it is reached. */
   deadlineMs: number;
-  seed: number;
+  prngStart: number;
   batchSize?: number;
 };
 
@@ -53,7 +53,7 @@ export async function runUntilDrained(o: RunOptions): Promise<RunStats> {
     aborted: 0,
     timedOut: false,
   };
-  const random = prng(o.seed);
+  const random = prng(o.prngStart);
   let stop = false;
   let invocation = 0;
 

@@ -70,6 +70,23 @@ describe("request count", () => {
     expect(bridge.stats().requests - before).toBeLessThanOrEqual(6);
     expect(report.acked).toBe(report.read);
   });
+
+  it("stays within maxRequests when dead-lettering takes more than one script call", async () => {
+    await fill(d, stream, 250);
+    const before = bridge.stats().requests;
+    const report = await drain({
+      batchSize: 250,
+      maxRequests: 4,
+      handler: () => {
+        throw new PermanentError("never");
+      },
+    });
+    expect(bridge.stats().requests - before).toBeLessThanOrEqual(4);
+    expect(report.requests).toBeLessThanOrEqual(4);
+    // What did not fit stays pending for the sweep: nothing is lost.
+    expect(report.deadLettered + (await pendingCount(d, stream))).toBe(250);
+    expect(await d.xLen(`${stream}:dlq`)).toBe(report.deadLettered);
+  });
 });
 
 describe("time budget", () => {

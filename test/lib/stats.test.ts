@@ -37,7 +37,7 @@ async function lastId(): Promise<string> {
 }
 
 /** 5 entries; g1: c1 holds 2 pending, c2 read 1 and acked it; g2 read nothing; 2 dead letters. */
-async function seed(): Promise<string[]> {
+async function populate(): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
     ids.push(String(await cmd("XADD", stream, "*", "n", String(i))));
@@ -54,7 +54,7 @@ async function seed(): Promise<string[]> {
 
 describe("getStats", () => {
   it("reports length, first and last id of the stream and the DLQ length", async () => {
-    const ids = await seed();
+    const ids = await populate();
     const s = await getStats({ redis, stream, dlqStream: dlq });
     expect(s.stream).toEqual({
       key: stream,
@@ -67,7 +67,7 @@ describe("getStats", () => {
   });
 
   it("reports each group as XINFO GROUPS does", async () => {
-    await seed();
+    await populate();
     const s = await getStats({ redis, stream, dlqStream: dlq });
     const truth = parseXInfoGroups(await cmd("XINFO", "GROUPS", stream));
     expect(
@@ -77,7 +77,7 @@ describe("getStats", () => {
   });
 
   it("reports the oldest pending entry as XPENDING does", async () => {
-    await seed();
+    await populate();
     const s = await getStats({ redis, stream, dlqStream: dlq });
     const summary = parseXPendingSummary(await cmd("XPENDING", stream, "g1"));
     const [oldest] = parseXPendingExtended(await cmd("XPENDING", stream, "g1", "-", "+", "1"));
@@ -88,7 +88,7 @@ describe("getStats", () => {
   });
 
   it("reports each consumer as XINFO CONSUMERS does", async () => {
-    await seed();
+    await populate();
     const s = await getStats({ redis, stream, dlqStream: dlq });
     const truth = parseXInfoConsumers(await cmd("XINFO", "CONSUMERS", stream, "g1"));
     const g1 = s.groups.find((g) => g.name === "g1");
@@ -103,7 +103,7 @@ describe("getStats", () => {
   });
 
   it("alerts on a consumer idle too long with pending entries, not on one without", async () => {
-    await seed();
+    await populate();
     await sleep(30);
     const s = await getStats({ redis, stream, dlqStream: dlq, alertIdleMs: 20 });
     const g1 = s.groups.find((g) => g.name === "g1");
@@ -117,13 +117,13 @@ describe("getStats", () => {
   });
 
   it("raises no alert under the default five minutes", async () => {
-    await seed();
+    await populate();
     const s = await getStats({ redis, stream, dlqStream: dlq });
     expect(s.alerts).toEqual([]);
   });
 
   it("costs two requests for every group and one for a single group", async () => {
-    await seed();
+    await populate();
     expect((await getStats({ redis, stream, dlqStream: dlq })).requests).toBe(2);
     const one = await getStats({ redis, stream, group: "g1", dlqStream: dlq });
     expect(one.requests).toBe(1);
@@ -165,7 +165,7 @@ describe("getStats", () => {
   });
 
   it("answers no group when the asked group does not exist", async () => {
-    await seed();
+    await populate();
     const s = await getStats({ redis, stream, group: "nope", dlqStream: dlq });
     expect(s.groups).toEqual([]);
   });

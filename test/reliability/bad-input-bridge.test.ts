@@ -5,7 +5,7 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { fingerprint, reportTried, seed } from "../helpers/bad-input-fixture";
+import { fingerprint, populate, reportTried } from "../helpers/bad-input-fixture";
 import { useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("bad-bridge", { scope: "suite" });
@@ -14,7 +14,7 @@ let before: Record<string, string>;
 let tried = 0;
 
 beforeAll(async () => {
-  await seed(d, ks.key("orders"), "g");
+  await populate(d, ks.key("orders"), "g");
   before = await fingerprint(d, ks.prefix);
 });
 afterAll(() => {

@@ -8,7 +8,7 @@ import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CONFIG_RANGES, CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
-import { fingerprint, reportTried, seed } from "../helpers/bad-input-fixture";
+import { fingerprint, populate, reportTried } from "../helpers/bad-input-fixture";
 import { useKeyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";
 
@@ -121,7 +121,7 @@ describe("through the Worker", () => {
   let tried = 0;
 
   beforeAll(async () => {
-    await seed(d, ks.key("orders"), "g");
+    await populate(d, ks.key("orders"), "g");
     before = await fingerprint(d, ks.prefix);
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { tokensEqual } from "../../src/handlers/auth";
-import { fingerprint, reportTried, seed } from "../helpers/bad-input-fixture";
+import { fingerprint, populate, reportTried } from "../helpers/bad-input-fixture";
 import { useKeyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";
 
@@ -31,7 +31,7 @@ const logs: string[] = [];
 let tried = 0;
 
 beforeAll(async () => {
-  await seed(d, ks.key("orders"), GROUP);
+  await populate(d, ks.key("orders"), GROUP);
   before = await fingerprint(d, ks.prefix);
   mf = await startWorker(
     {

@@ -93,7 +93,7 @@ describe("Redis restart", () => {
           abortRate: 0.1,
           producing: () => ledger.faults.redisRestart !== 2,
           deadlineMs: TIMEOUT - 15_000,
-          seed: 44,
+          prngStart: 44,
         });
         await chaos;
         const health = await worker.dispatchFetch("http://w/health");

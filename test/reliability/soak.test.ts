@@ -70,7 +70,7 @@ describe("soak", () => {
           abortRate: 0.2,
           producing: p.producing,
           deadlineMs: TIMEOUT - 20_000,
-          seed: 11,
+          prngStart: 11,
         });
         await p.done;
         const { violations, summary } = await ledger.check(d, stream, GROUP, dlq, MAX_DELIVERIES, {
@@ -161,7 +161,7 @@ describe("soak", () => {
           abortRate: 0.1,
           producing: p.producing,
           deadlineMs: TIMEOUT - 20_000,
-          seed: 22,
+          prngStart: 22,
         });
         stopFaults = true;
         await chaos;
@@ -249,7 +249,7 @@ describe("soak", () => {
           abortRate: 0.1,
           producing: () => !trimmedDone,
           deadlineMs: TIMEOUT - 20_000,
-          seed: 33,
+          prngStart: 33,
           batchSize: 20,
         });
         await trimmer;

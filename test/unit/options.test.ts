@@ -3,8 +3,9 @@ import { DEFAULTS, withDefaults } from "../../src/lib/config/defaults";
 import { RANGES, validateOptions } from "../../src/lib/config/ranges";
 import { CONFIG_RANGES } from "../../src/lib/config/variables";
 import { resolveDrainOptions } from "../../src/lib/drain/options";
-import { ConfigError } from "../../src/lib/errors";
+import { ConfigError, RequestBudgetError } from "../../src/lib/errors";
 import { RequestBudget } from "../../src/lib/redis/budget";
+import { request } from "../../src/lib/redis/calls";
 import { resolveSweepOptions } from "../../src/lib/sweep/options";
 import { upstash } from "../helpers/redis";
 import { refusal as refusalOf } from "../helpers/refusal";
@@ -125,5 +126,21 @@ describe("RequestBudget", () => {
 
   it("is unlimited without a cap", () => {
     expect(new RequestBudget().fits(1_000_000)).toBe(true);
+  });
+
+  it("refuses the request that would pass the cap, sending nothing", async () => {
+    const budget = new RequestBudget(1);
+    let sent = 0;
+    const send = async () => {
+      sent++;
+      return "OK";
+    };
+    expect(await request(budget, "GET", send)).toBe("OK");
+    await expect(request(budget, "GET", send)).rejects.toBeInstanceOf(RequestBudgetError);
+    await expect(request(budget, "GET", send)).rejects.toThrow(
+      "GET not sent: all 1 requests of this run are used",
+    );
+    expect(sent).toBe(1);
+    expect(budget.used).toBe(1);
   });
 });

@@ -6,6 +6,13 @@ import { DEFAULTS } from "../../src/lib/config/defaults";
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
 
+describe("the README's own handler", () => {
+  it("is examples/worker.ts verbatim, the Worker the package test builds", () => {
+    const example = readFileSync(new URL("../../examples/worker.ts", import.meta.url), "utf8");
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+  });
+});
+
 describe("documented configuration", () => {
   it("has the README table rendered from config-variables.ts (npx tsx dev/config-table.ts)", () => {
     const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(

@@ -135,7 +135,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: "IDEMPOTENCY_TTL_S",
     default: DEFAULTS.idempotencyTtlS === 0 ? "0 (off)" : String(DEFAULTS.idempotencyTtlS),
     meaning:
-      "seconds a success is remembered (key `<STREAM>:<GROUP>:done:<id>`, written with the ack): a redelivery within it is acked without calling the handler; 0 = off",
+      "seconds a success is remembered (key `<STREAM>:<GROUP>:done:<id>`, written with the ack): a drain that reads the id again within it (e.g. after a group reset) acks it without calling the handler; the sweep does not check it; 0 = off",
     expected: between("IDEMPOTENCY_TTL_S"),
   },
   {

@@ -19,11 +19,11 @@ import {
 import {
   alreadyDone,
   emptyReport,
-  fail,
   finish,
   flushDeadLetters,
   type Run,
   readBatch,
+  stopOn,
   succeed,
 } from "./run";
 
@@ -102,7 +102,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
       await inFlight.readyForNextRead(limiter, abort.signal);
     }
   } catch (e) {
-    fail(run, e);
+    stopOn(run, e);
   }
 
   await inFlight.settled();

@@ -48,7 +48,11 @@ export type DrainOptions = {
   maxRequests?: number;
   /** Fire-and-forget reads: nothing pending, nothing acked or retried. @default false */
   noAck?: boolean;
-  /** Seconds a success is remembered so a redelivery is skipped; 0 = off. @default 0 */
+  /**
+   * Seconds a success is remembered (written with its ack) so that this drain acks an id it
+   * reads again within them (e.g. after a group reset) without running the handler; the
+   * sweep does not check it. 0 = off. @default 0
+   */
   idempotencyTtlS?: number;
   /** Idle time after which the sweep may claim an entry; the lease keeps below it. @default 60000 */
   minIdleMs?: number;
@@ -74,7 +78,7 @@ export type DrainReport = {
   acked: number;
   failed: number;
   deadLettered: number;
-  /** Already done (idempotency guard) or deleted before it could be handled: acked unhandled. */
+  /** Acked without running the handler: marked done by the idempotency guard, or no fields. */
   skipped: number;
   batches: number;
   requests: number;

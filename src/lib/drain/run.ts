@@ -1,7 +1,7 @@
 /** @module One drain run's state, and the Redis requests it sends: acks with reads, marks, moves. */
 import type { DeadLetterInput } from "../dead-letter/entry";
 import { moveToDeadLetter } from "../dead-letter/move";
-import { errorMessage, toReportError } from "../errors";
+import { errorMessage, RequestBudgetError, toReportError } from "../errors";
 import { ensureGroup, forgetGroup, isNoGroupError } from "../group/ensure";
 import type { Lease } from "../handling/lease";
 import type { RequestBudget } from "../redis/budget";
@@ -112,6 +112,8 @@ export async function flushDeadLetters(run: Run): Promise<void> {
       dlqStream: run.keys.dlq,
       entries: batch,
       budget: run.budget,
+      // The final ack flush must still fit after the move.
+      reserve: 1,
     });
     run.report.deadLettered += moved.length;
     run.emit({ event: "dead_lettered", ids: moved });
@@ -133,12 +135,19 @@ export async function finish(run: Run): Promise<void> {
       await trip(run);
     }
   } catch (e) {
-    run.report.error ??= toReportError(e);
-    run.emit({ event: "redis_error", error: errorMessage(e) });
+    if (!(e instanceof RequestBudgetError)) {
+      run.report.error ??= toReportError(e);
+      run.emit({ event: "redis_error", error: errorMessage(e) });
+    }
   }
 }
 
-export function fail(run: Run, e: unknown): void {
+/** Ends the read loop on a thrown error: a used-up budget is a limit, anything else a failure. */
+export function stopOn(run: Run, e: unknown): void {
+  if (e instanceof RequestBudgetError) {
+    run.report.stoppedBy = "requests";
+    return;
+  }
   run.report.stoppedBy = "error";
   run.report.error = toReportError(e);
   run.emit({ event: "redis_error", error: run.report.error.message });

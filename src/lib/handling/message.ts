@@ -15,7 +15,11 @@ export type StreamMessage = {
 
 /** What a handler may use besides the message. */
 export type HandlerContext = {
-  /** Aborted when the invocation is being cut short; long handlers should stop early. */
+  /**
+   * Aborted when the drain or sweep is aborted through its own `signal` option (a caller
+   * cutting the run short); long handlers should stop early. The ready-made Worker passes
+   * no such signal: there, Cloudflare ends the invocation instead.
+   */
   signal: AbortSignal;
 };
 

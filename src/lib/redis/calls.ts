@@ -1,6 +1,6 @@
 /** @module The one way the core calls Redis: one command or one pipeline, counted and wrapped alike. */
 import type { Redis } from "@upstash/redis";
-import { RedisCommandError, ReplyShapeError } from "../errors";
+import { RedisCommandError, ReplyShapeError, RequestBudgetError } from "../errors";
 import type { RequestBudget } from "./budget";
 
 /**
@@ -21,7 +21,9 @@ export type PipelineReply = { result: unknown; error?: string };
 /**
  * Sends one HTTP request: counts it against `budget` before it leaves (a failed request is
  * a subrequest too) and turns whatever it throws into a {@link RedisCommandError} naming
- * `command`, the original kept as `cause`.
+ * `command`, the original kept as `cause`. The budget is a hard cap: callers check what
+ * fits before they start something, and this refuses the request that would pass it.
+ * @throws RequestBudgetError when the budget has no request left (nothing is sent)
  * @throws RedisCommandError
  */
 export async function request<T>(
@@ -29,6 +31,9 @@ export async function request<T>(
   command: string,
   send: () => Promise<T>,
 ): Promise<T> {
+  if (!budget.fits(1)) {
+    throw new RequestBudgetError(command, budget.max);
+  }
   budget.spend();
   try {
     return await send();
