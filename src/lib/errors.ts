@@ -119,6 +119,16 @@ export class ReplyShapeError extends StreamsWorkerError {
 /** The `error` of a drain or sweep report: a stable code and a message safe to log. */
 export type ReportError = { code: string; message: string };
 
+/** How a run that caught `e` ends: a used-up request budget is a limit, anything else a failure. */
+export type RunStop = { stoppedBy: "requests" } | { stoppedBy: "error"; error: ReportError };
+
+/** The drain's and the sweep's one rule for an error that ends a run (they report, never throw). */
+export function stopFor(e: unknown): RunStop {
+  return e instanceof RequestBudgetError
+    ? { stoppedBy: "requests" }
+    : { stoppedBy: "error", error: toReportError(e) };
+}
+
 /** What a run reports instead of throwing when Redis fails mid-run. */
 export function toReportError(e: unknown): ReportError {
   const code = e instanceof StreamsWorkerError ? e.code : "REDIS_ERROR";

@@ -1,5 +1,44 @@
 /** @module Shared by the bad-input catalogue: a keyspace with data in it, and its fingerprint. */
-import type { Direct } from "./redis";
+import { afterAll, beforeAll } from "vitest";
+import { type Direct, type TestKeyspace, useKeyspace } from "./redis";
+
+/** One catalogue file's keyspace, its data, and the count of bad inputs it tried. */
+export type Catalogue = {
+  ks: TestKeyspace;
+  /** The populated stream (set before the file's own `beforeAll` hooks run). */
+  stream: string;
+  /** Bad inputs tried so far; reported when the file ends. */
+  tried: number;
+  /** The keyspace's fingerprint before the first bad input. */
+  before: Record<string, string>;
+  /** The keyspace's fingerprint now: equal to `before` when nothing was touched. */
+  now(): Promise<Record<string, string>>;
+};
+
+/**
+ * Registers the hooks a catalogue file needs: one keyspace for the file with a populated
+ * stream (group `group`), its fingerprint taken before anything runs, and the count of bad
+ * inputs printed as `reportAs` at the end.
+ */
+export function useCatalogue(label: string, reportAs: string, group = "g"): Catalogue {
+  const ks = useKeyspace(label, { scope: "suite" });
+  const catalogue: Catalogue = {
+    ks,
+    stream: "",
+    tried: 0,
+    before: {},
+    now: () => fingerprint(ks.d, ks.prefix),
+  };
+  beforeAll(async () => {
+    catalogue.stream = ks.key("orders");
+    await populate(ks.d, catalogue.stream, group);
+    catalogue.before = await catalogue.now();
+  });
+  afterAll(() => {
+    reportTried(reportAs, catalogue.tried);
+  });
+  return catalogue;
+}
 
 /**
  * Every key under `prefix` with its type and `DUMP` (the serialized value, consumer groups

@@ -3,7 +3,7 @@
  * aborts, and lets a scenario inject its faults on the side.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { consumeBatch, type DrainReport, sweep } from "../../src/lib/index";
+import { type DrainReport, drain, sweep } from "../../src/lib/index";
 import { drained, type Ledger, prng } from "./ledger";
 import type { Direct } from "./redis";
 import { sleep } from "./sleep";
@@ -67,7 +67,7 @@ export async function runUntilDrained(o: RunOptions): Promise<RunStats> {
       }
       let report: DrainReport | undefined;
       try {
-        report = await consumeBatch({
+        report = await drain({
           redis: o.redis(),
           stream: o.stream,
           group: o.group,

@@ -4,29 +4,17 @@
  * serving, and no key changes.
  */
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { fingerprint, populate, reportTried } from "../helpers/bad-input-fixture";
-import { useKeyspace } from "../helpers/redis";
+import { describe, expect, inject, it } from "vitest";
+import { useCatalogue } from "../helpers/bad-input-fixture";
 
-const ks = useKeyspace("bad-bridge", { scope: "suite" });
-const { d } = ks;
-let before: Record<string, string>;
-let tried = 0;
-
-beforeAll(async () => {
-  await populate(d, ks.key("orders"), "g");
-  before = await fingerprint(d, ks.prefix);
-});
-afterAll(() => {
-  reportTried("bad-input-bridge", tried);
-});
+const catalogue = useCatalogue("bad-bridge", "bad-input-bridge");
 
 async function send(
   path: string,
   body: string | Uint8Array,
   init: { method?: string; token?: string | null } = {},
 ): Promise<{ status: number; error: string }> {
-  tried++;
+  catalogue.tried++;
   const token = init.token === undefined ? inject("bridgeToken") : init.token;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token !== null) {
@@ -50,7 +38,7 @@ async function send(
 
 /** A POST on a fresh connection that is closed afterwards. */
 function oneShot(body: string): Promise<{ status: number }> {
-  tried++;
+  catalogue.tried++;
   const url = new URL(inject("bridgeUrl"));
   return new Promise((resolve, reject) => {
     const req = request(
@@ -82,7 +70,7 @@ function oneShot(body: string): Promise<{ status: number }> {
 }
 
 describe("malformed bodies", () => {
-  const key = () => ks.key("orders");
+  const key = () => catalogue.ks.key("orders");
   const single = (): string[] => [
     "",
     "{",
@@ -144,7 +132,9 @@ describe("malformed bodies", () => {
     expect(res.status).toBe(400);
     // On a connection of its own: the bridge answers 413 with `Connection: close` and leaves
     // the rest of the body unread, so the upload may also end in a reset.
-    const huge = await oneShot(`["SET", "${ks.key("huge")}", "${"x".repeat(17 * 1024 * 1024)}"]`);
+    const huge = await oneShot(
+      `["SET", "${catalogue.ks.key("huge")}", "${"x".repeat(17 * 1024 * 1024)}"]`,
+    );
     expect([413, 0]).toContain(huge.status); // 0: the connection was reset mid-upload
   });
 });
@@ -157,7 +147,7 @@ describe("methods, paths and tokens", () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
       expect((await send("/", '["PING"]', { method })).status).toBe(405);
     }
-    const del = `["DEL", "${ks.key("orders")}"]`;
+    const del = `["DEL", "${catalogue.ks.key("orders")}"]`;
     for (const token of [
       null,
       "",
@@ -174,8 +164,8 @@ describe("methods, paths and tokens", () => {
 describe("after the whole catalogue", () => {
   it("the bridge still serves and no key changed", async () => {
     const res = await send("/", '["PING"]');
-    tried--; // the control request is not a bad input
+    catalogue.tried--; // the control request is not a bad input
     expect(res.status).toBe(200);
-    expect(await fingerprint(d, ks.prefix)).toEqual(before);
+    expect(await catalogue.now()).toEqual(catalogue.before);
   });
 });

@@ -5,11 +5,10 @@
  * The full matrix also runs against `parseConfig` itself, one variable at a time.
  */
 import type { Miniflare } from "miniflare";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { CONFIG_RANGES, CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
-import { fingerprint, populate, reportTried } from "../helpers/bad-input-fixture";
-import { useKeyspace } from "../helpers/redis";
+import { reportTried, useCatalogue } from "../helpers/bad-input-fixture";
 import { startWorker } from "../helpers/worker";
 
 const ADMIN = "env-catalogue-admin-token";
@@ -115,18 +114,9 @@ describe("parseConfig: every variable, one at a time", () => {
 });
 
 describe("through the Worker", () => {
-  const ks = useKeyspace("bad-env", { scope: "suite" });
-  const { d } = ks;
-  let before: Record<string, string>;
-  let tried = 0;
-
-  beforeAll(async () => {
-    await populate(d, ks.key("orders"), "g");
-    before = await fingerprint(d, ks.prefix);
-  });
+  const catalogue = useCatalogue("bad-env", "bad-input-env (Worker)");
   afterAll(async () => {
-    reportTried("bad-input-env (Worker)", tried);
-    expect(await fingerprint(d, ks.prefix)).toEqual(before);
+    expect(await catalogue.now()).toEqual(catalogue.before);
   });
 
   /** Profiles: every variable of a profile is bad at once, so one Worker checks them all. */
@@ -175,7 +165,7 @@ describe("through the Worker", () => {
     async (_, bad) => {
       const logs: string[] = [];
       const bindings = {
-        STREAM: ks.key("orders"),
+        STREAM: catalogue.stream,
         GROUP: "g",
         ADMIN_TOKEN: ADMIN,
         TARGET_URL: "http://127.0.0.1:9/never",
@@ -184,7 +174,7 @@ describe("through the Worker", () => {
       const mf: Miniflare = await startWorker(bindings, logs);
       try {
         const names = Object.keys(bad);
-        tried += names.length;
+        catalogue.tried += names.length;
         const res = await mf.dispatchFetch("http://worker/stats", {
           headers: { authorization: `Bearer ${ADMIN}` },
         });

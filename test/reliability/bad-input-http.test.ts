@@ -6,8 +6,7 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { tokensEqual } from "../../src/handlers/auth";
-import { fingerprint, populate, reportTried } from "../helpers/bad-input-fixture";
-import { useKeyspace } from "../helpers/redis";
+import { useCatalogue } from "../helpers/bad-input-fixture";
 import { startWorker } from "../helpers/worker";
 
 const TOKEN = "Adm1n-t0ken-for-bad-input-catalogue";
@@ -23,19 +22,14 @@ const ROUTES = [
 
 type Answer = { status: number; body: { error?: { code?: string; message?: string } } };
 
-const ks = useKeyspace("bad-http", { scope: "suite" });
-const { d } = ks;
+const catalogue = useCatalogue("bad-http", "bad-input-http", GROUP);
 let mf: Miniflare;
-let before: Record<string, string>;
 const logs: string[] = [];
-let tried = 0;
 
 beforeAll(async () => {
-  await populate(d, ks.key("orders"), GROUP);
-  before = await fingerprint(d, ks.prefix);
   mf = await startWorker(
     {
-      STREAM: ks.key("orders"),
+      STREAM: catalogue.stream,
       GROUP,
       ADMIN_TOKEN: TOKEN,
       TARGET_URL: "http://127.0.0.1:9/never-called",
@@ -46,7 +40,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  reportTried("bad-input-http", tried);
   await mf?.dispose();
 });
 
@@ -56,7 +49,7 @@ async function call(
   authorization?: string,
   body?: string,
 ): Promise<Answer> {
-  tried++;
+  catalogue.tried++;
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
   const res = await mf.dispatchFetch(`http://worker${path}`, { method, headers, body });
   const text = await res.text();
@@ -295,9 +288,9 @@ describe("after the whole catalogue", () => {
     const health = await mf.dispatchFetch("http://worker/health");
     expect(health.status).toBe(200);
     await health.arrayBuffer();
-    expect(await fingerprint(d, ks.prefix)).toEqual(before);
+    expect(await catalogue.now()).toEqual(catalogue.before);
     const all = logs.join("\n");
-    expect(logs.length).toBeGreaterThan(tried / 2); // every refusal logs a line
+    expect(logs.length).toBeGreaterThan(catalogue.tried / 2); // every refusal logs a line
     expect(all).not.toContain(TOKEN);
     expect(all).not.toContain(TOKEN.slice(0, 12));
     expect(all).not.toContain(inject("bridgeToken"));

@@ -8,11 +8,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "redis";
 import { errorMessage } from "../../src/lib/errors";
 import type { Ledger } from "../helpers/ledger";
 import { sleep } from "../helpers/sleep";
-import { freePort } from "../setup/find-redis";
+import { answers, freePort } from "../setup/find-redis";
 
 export type DurableRedis = {
   url: string;
@@ -22,23 +21,6 @@ export type DurableRedis = {
   start(): Promise<void>;
   stop(): Promise<void>;
 };
-
-async function answers(url: string): Promise<boolean> {
-  const c = createClient({
-    url,
-    RESP: 2,
-    socket: { connectTimeout: 500, reconnectStrategy: false },
-  });
-  c.on("error", () => {});
-  try {
-    await c.connect();
-    return (await c.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
-}
 
 /**
  * A redis-server of our own (never the shared one) with `appendonly yes` and
@@ -61,7 +43,7 @@ export async function startDurableRedis(): Promise<DurableRedis> {
       { stdio: "ignore" },
     );
     const deadline = Date.now() + 10_000;
-    while (!(await answers(url))) {
+    while (!(await answers(url, 500))) {
       if (Date.now() > deadline) {
         throw new Error(`redis-server did not answer on ${url}`);
       }

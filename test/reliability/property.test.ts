@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { RESP_TYPES } from "redis";
 import { describe, expect, it } from "vitest";
 import {
-  consumeBatch,
+  drain,
   listDeadLetters,
   type MessageHandler,
   PermanentError,
@@ -99,8 +99,8 @@ describe("random interleavings keep the invariant", () => {
           }
           succeeded.add(m.id);
         };
-        const drain = (consumer: string, batchSize = 10, max = 1000, abort?: AbortController) =>
-          consumeBatch({
+        const drainAs = (consumer: string, batchSize = 10, max = 1000, abort?: AbortController) =>
+          drain({
             redis,
             stream,
             group: GROUP,
@@ -163,18 +163,18 @@ describe("random interleavings keep the invariant", () => {
               }
             } else if (op.op === "drain") {
               const abort = op.abort ? new AbortController() : undefined;
-              await drain(`drain-${op.consumer}`, op.batchSize, op.max, abort);
+              await drainAs(`drain-${op.consumer}`, op.batchSize, op.max, abort);
             } else if (op.op === "sweep") {
               await sweepOnce(op.backoff, op.count, op.pageSize);
             } else if (op.op === "age") {
               await age(op.ms);
             } else {
-              await Promise.all([drain("drain-x"), sweepOnce(op.backoff), sweepOnce("fixed")]);
+              await Promise.all([drainAs("drain-x"), sweepOnce(op.backoff), sweepOnce("fixed")]);
             }
           }
           // Settle: let time pass and the jobs run until the group is drained.
           for (let round = 0; round < 12 && !(await drained(d, stream, GROUP)); round++) {
-            await drain("drain-final");
+            await drainAs("drain-final");
             await age(10 * MIN_IDLE_MS);
             await sweepOnce(round % 2 === 0 ? "exponential" : "fixed");
           }
@@ -231,7 +231,7 @@ describe("field bytes survive every hop", () => {
         const fields = Object.fromEntries(pairs);
         const seen: Record<string, string>[] = [];
         const drainWith = (fail: boolean) =>
-          consumeBatch({
+          drain({
             redis,
             stream,
             group: GROUP,

@@ -40,13 +40,35 @@ function producer(stream: string, ledger: Ledger, n: number, chunk = 1000) {
   return { producing: () => busy, done };
 }
 
+/** A fresh keyspace for one scenario: its stream, with the group created at `$`, and DLQ. */
+function scenario(label: string) {
+  const ks = keyspace(d, label);
+  const stream = ks.key("orders");
+  const dlq = ks.key("orders:dlq");
+  const createGroup = () => d.sendCommand(["XGROUP", "CREATE", stream, GROUP, "$", "MKSTREAM"]);
+  /** What every scenario runs with; each adds its client, ledger, load and faults. */
+  const run = {
+    d,
+    stream,
+    group: GROUP,
+    dlqStream: dlq,
+    drains: 3,
+    sweeps: 2,
+    minIdleMs: MIN_IDLE_MS,
+    maxDeliveries: MAX_DELIVERIES,
+    deadlineMs: TIMEOUT - 20_000,
+  };
+  /** The end-of-run invariant, checked against Redis itself. */
+  const check = (ledger: Ledger, ackLossPossible: boolean) =>
+    ledger.check(d, stream, GROUP, dlq, MAX_DELIVERIES, { ackLossPossible });
+  return { ks, stream, createGroup, run, check };
+}
+
 describe("soak", () => {
   it(
     "handler faults: transient, poison, PermanentError, slow handlers, aborted invocations",
     async () => {
-      const ks = keyspace(d, "soak-handler");
-      const stream = ks.key("orders");
-      const dlq = ks.key("orders:dlq");
+      const { ks, stream, createGroup, run, check } = scenario("soak-handler");
       const ledger = new Ledger("handler-faults", 1, {
         transientRate: 0.15,
         slowRate: 0.01,
@@ -54,28 +76,18 @@ describe("soak", () => {
       });
       const redis = ledger.watch(upstash());
       try {
-        await d.sendCommand(["XGROUP", "CREATE", stream, GROUP, "$", "MKSTREAM"]);
+        await createGroup();
         const p = producer(stream, ledger, N.handler);
         const stats = await runUntilDrained({
-          d,
+          ...run,
           redis: () => redis,
           ledger,
-          stream,
-          group: GROUP,
-          dlqStream: dlq,
-          drains: 3,
-          sweeps: 2,
-          minIdleMs: MIN_IDLE_MS,
-          maxDeliveries: MAX_DELIVERIES,
           abortRate: 0.2,
           producing: p.producing,
-          deadlineMs: TIMEOUT - 20_000,
           prngStart: 11,
         });
         await p.done;
-        const { violations, summary } = await ledger.check(d, stream, GROUP, dlq, MAX_DELIVERIES, {
-          ackLossPossible: false,
-        });
+        const { violations, summary } = await check(ledger, false);
         report({ ...summary, faults: { ...summary.faults } });
         expect(stats.timedOut).toBe(false);
         expect(violations).toEqual([]);
@@ -91,9 +103,7 @@ describe("soak", () => {
   it(
     "bridge faults: 500s, latency, a bridge restart, blackouts after handlers ran, retries",
     async () => {
-      const ks = keyspace(d, "soak-bridge");
-      const stream = ks.key("orders");
-      const dlq = ks.key("orders:dlq");
+      const { ks, stream, createGroup, run, check } = scenario("soak-bridge");
       const ledger = new Ledger("bridge-faults", 2, {
         transientRate: 0.1,
         slowRate: 0.001,
@@ -110,7 +120,7 @@ describe("soak", () => {
       let faults = 0;
       let stopFaults = false;
       try {
-        await d.sendCommand(["XGROUP", "CREATE", stream, GROUP, "$", "MKSTREAM"]);
+        await createGroup();
         const p = producer(stream, ledger, N.bridge);
         // Faults fire as the run progresses (share of messages handled successfully), not on
         // a clock: blackouts (every request answered 500 for 150 ms, so handlers that just
@@ -148,19 +158,11 @@ describe("soak", () => {
           }
         })();
         const stats = await runUntilDrained({
-          d,
+          ...run,
           redis: () => (calls++ % 2 === 0 ? plain : retrying),
           ledger,
-          stream,
-          group: GROUP,
-          dlqStream: dlq,
-          drains: 3,
-          sweeps: 2,
-          minIdleMs: MIN_IDLE_MS,
-          maxDeliveries: MAX_DELIVERIES,
           abortRate: 0.1,
           producing: p.producing,
-          deadlineMs: TIMEOUT - 20_000,
           prngStart: 22,
         });
         stopFaults = true;
@@ -169,9 +171,7 @@ describe("soak", () => {
         ledger.count("bridge500", faults + bridge.stats().faults);
         ledger.count("drainRequestErrors", stats.drainErrors);
         ledger.count("sweepRequestErrors", stats.sweepErrors);
-        const { violations, summary } = await ledger.check(d, stream, GROUP, dlq, MAX_DELIVERIES, {
-          ackLossPossible: true,
-        });
+        const { violations, summary } = await check(ledger, true);
         report({ ...summary, faults: { ...summary.faults, latencyMs: 2 } });
         expect(stats.timedOut).toBe(false);
         expect(violations).toEqual([]);
@@ -189,9 +189,7 @@ describe("soak", () => {
   it(
     "XTRIM MINID while entries are pending: trimmed ones are acked unhandled, the rest settle",
     async () => {
-      const ks = keyspace(d, "soak-trim");
-      const stream = ks.key("orders");
-      const dlq = ks.key("orders:dlq");
+      const { ks, stream, createGroup, run, check } = scenario("soak-trim");
       const ledger = new Ledger("trim-while-pending", 3, {
         transientRate: 0.3,
         slowRate: 0,
@@ -199,7 +197,7 @@ describe("soak", () => {
       });
       const redis = ledger.watch(upstash());
       try {
-        await d.sendCommand(["XGROUP", "CREATE", stream, GROUP, "$", "MKSTREAM"]);
+        await createGroup();
         await produce(d, stream, ledger, 0, N.trim);
         let trimmedDone = false;
         // Once a good share is delivered and some of it pending, trim the oldest third.
@@ -236,26 +234,17 @@ describe("soak", () => {
           trimmedDone = true;
         })();
         const stats = await runUntilDrained({
-          d,
+          ...run,
           redis: () => redis,
           ledger,
-          stream,
-          group: GROUP,
-          dlqStream: dlq,
           drains: 2,
-          sweeps: 2,
-          minIdleMs: MIN_IDLE_MS,
-          maxDeliveries: MAX_DELIVERIES,
           abortRate: 0.1,
           producing: () => !trimmedDone,
-          deadlineMs: TIMEOUT - 20_000,
           prngStart: 33,
           batchSize: 20,
         });
         await trimmer;
-        const { violations, summary } = await ledger.check(d, stream, GROUP, dlq, MAX_DELIVERIES, {
-          ackLossPossible: false,
-        });
+        const { violations, summary } = await check(ledger, false);
         report(summary);
         expect(stats.timedOut).toBe(false);
         expect(violations).toEqual([]);

@@ -6,11 +6,12 @@ import { sleep } from "../helpers/sleep";
 
 export type FoundRedis = { url: string; stop: () => Promise<void>; owned: boolean };
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a Redis at `url` answers PING within `connectTimeout` ms. */
+export async function answers(url: string, connectTimeout = 1000): Promise<boolean> {
   const client = createClient({
     url,
     RESP: 2,
-    socket: { connectTimeout: 1000, reconnectStrategy: false },
+    socket: { connectTimeout, reconnectStrategy: false },
   });
   client.on("error", () => {});
   try {

@@ -34,7 +34,7 @@ export default async function setup(project: TestProject) {
 }
 
 /** The project's own Worker entry, whatever `main` in wrangler.toml points at. */
-export const WORKER_ENTRY = "src/index.ts";
+const WORKER_ENTRY = "src/index.ts";
 
 /** Bundles the Worker exactly as `wrangler deploy` would, once per test run. */
 function buildWorker(): string {

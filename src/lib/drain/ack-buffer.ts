@@ -25,11 +25,6 @@ export class AckBuffer {
     }
   }
 
-  /** Whether nothing waits to be sent. */
-  get empty(): boolean {
-    return this.ids.length === 0 && this.marks.length === 0;
-  }
-
   /** Takes everything buffered, for one request. */
   take(): AckBatch {
     const batch = { ids: this.ids, marks: this.marks };

@@ -17,11 +17,6 @@ export class InFlight {
   /** Longest time from a batch's read to its last handler's end; the time budget uses it. */
   slowestBatchMs = 0;
 
-  /** Handler calls running now. */
-  get size(): number {
-    return this.running.size;
-  }
-
   /** Mean handler time so far; 0 before the first one ends. */
   get meanMs(): number {
     return this.handlerCount > 0 ? this.handlerMsTotal / this.handlerCount : 0;

@@ -1,8 +1,8 @@
 /** @module One drain run's state, and the Redis requests it sends: acks with reads, marks, moves. */
 import type { DeadLetterInput } from "../dead-letter/entry";
 import { moveToDeadLetter } from "../dead-letter/move";
-import { errorMessage, RequestBudgetError, toReportError } from "../errors";
-import { ensureGroup, forgetGroup, isNoGroupError } from "../group/ensure";
+import { stopFor } from "../errors";
+import { ensureGroup, isNoGroupError } from "../group/ensure";
 import type { Lease } from "../handling/lease";
 import type { RequestBudget } from "../redis/budget";
 import { sendCommand } from "../redis/calls";
@@ -74,7 +74,6 @@ export async function readBatch(run: Run, count: number): Promise<ReadEntry[]> {
     }
     // First run on this stream, or the group was destroyed: create it once and retry.
     const { o } = run;
-    forgetGroup(o.stream, o.group);
     const made = await ensureGroup({
       ...o,
       startId: o.groupStartId,
@@ -135,22 +134,22 @@ export async function finish(run: Run): Promise<void> {
       await trip(run);
     }
   } catch (e) {
-    if (!(e instanceof RequestBudgetError)) {
-      run.report.error ??= toReportError(e);
-      run.emit({ event: "redis_error", error: errorMessage(e) });
+    const stop = stopFor(e);
+    if (stop.stoppedBy === "error") {
+      run.report.error ??= stop.error;
+      run.emit({ event: "redis_error", error: stop.error.message });
     }
   }
 }
 
 /** Ends the read loop on a thrown error: a used-up budget is a limit, anything else a failure. */
 export function stopOn(run: Run, e: unknown): void {
-  if (e instanceof RequestBudgetError) {
-    run.report.stoppedBy = "requests";
-    return;
+  const stop = stopFor(e);
+  run.report.stoppedBy = stop.stoppedBy;
+  if (stop.stoppedBy === "error") {
+    run.report.error = stop.error;
+    run.emit({ event: "redis_error", error: stop.error.message });
   }
-  run.report.stoppedBy = "error";
-  run.report.error = toReportError(e);
-  run.emit({ event: "redis_error", error: run.report.error.message });
 }
 
 export function emptyReport(consumer: string): DrainReport {

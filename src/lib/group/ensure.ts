@@ -76,8 +76,3 @@ export function parseGroupCreateReply(raw: unknown): [boolean, string] {
   }
   return [asInteger(flag, "group-create flag") === 1, asString(after, "group-create id")];
 }
-
-/** Drops the memory of a group (it was destroyed); the next ensureGroup asks Redis again. */
-export function forgetGroup(stream: string, group: string): void {
-  known.delete(id(stream, group));
-}

@@ -43,7 +43,7 @@ export async function request<T>(
 }
 
 /** `XINFO GROUPS`, `XGROUP CREATE`: a container command is named with its subcommand. */
-const WITH_SUBCOMMAND = new Set(["XINFO", "XGROUP", "SCRIPT", "CLIENT"]);
+const WITH_SUBCOMMAND = new Set(["XINFO", "XGROUP"]);
 
 function commandName([name, sub]: Command): string {
   const upper = name.toUpperCase();

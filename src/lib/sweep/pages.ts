@@ -1,6 +1,6 @@
 /** @module The sweep's page loop: claim and settle page after page within the run's limits. */
 import { MOVE_CHUNK } from "../dead-letter/move";
-import { type ReportError, RequestBudgetError, toReportError } from "../errors";
+import { type ReportError, stopFor } from "../errors";
 import {
   CLAIM_MAX_REQUESTS,
   type ClaimOptions,
@@ -90,9 +90,7 @@ export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
       r.failed += outcome.failed;
       r.deadLettered += outcome.deadLettered;
     } catch (e) {
-      return e instanceof RequestBudgetError
-        ? { ...r, stoppedBy: "requests" }
-        : { ...r, stoppedBy: "error", error: toReportError(e) };
+      return { ...r, ...stopFor(e) };
     }
     slowest = Math.max(slowest, Date.now() - started);
     if (r.cursor === CYCLE_START) {

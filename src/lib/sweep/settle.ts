@@ -75,7 +75,6 @@ export async function settlePage(
   // owns). Other failures are let go at once so their backoff starts.
   const lease = new Lease({
     ...ctx,
-    budget: ctx.budget,
     mayRequest: ctx.mayRenew,
     onRenew: (ids) => ctx.emit({ event: "lease_renewed", ids }),
     onLost: (ids) => ctx.emit({ event: "lease_lost", ids }),

@@ -1,5 +1,5 @@
 /** @module The recovery sweep: reclaim stuck entries, retry, dead-letter, clean up. */
-import { RequestBudgetError, toReportError } from "../errors";
+import { stopFor } from "../errors";
 import { deleteIdleConsumers } from "../group/idle-consumers";
 import { Limiter } from "../handling/limiter";
 import { RequestBudget } from "../redis/budget";
@@ -70,10 +70,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       trimmed = (await trimStream({ ...o, policy: o.trim, budget })).trimmed;
     }
   } catch (e) {
-    pages =
-      e instanceof RequestBudgetError
-        ? { ...pages, stoppedBy: "requests" }
-        : { ...pages, stoppedBy: "error", error: toReportError(e) };
+    pages = { ...pages, ...stopFor(e) };
   }
   if (pages.error) {
     emit({ event: "redis_error", error: pages.error.message });

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { StreamMessage } from "../../src/lib/handling/message";
 import {
-  type ConsumeOptions,
   consumeBatch,
   type DrainEvent,
+  type DrainOptions,
   PermanentError,
+  drain as runDrain,
 } from "../../src/lib/index";
 import { add, fill, pendingCount } from "../helpers/drain-fixture";
 import { upstash, useKeyspace } from "../helpers/redis";
@@ -19,8 +20,8 @@ beforeEach(() => {
   stream = ks.key("orders");
 });
 
-function drain(overrides: Partial<ConsumeOptions> = {}) {
-  return consumeBatch({
+function drain(overrides: Partial<DrainOptions> = {}) {
+  return runDrain({
     redis,
     stream,
     group: "g",
@@ -244,5 +245,11 @@ describe("concurrency", () => {
     expect(peak).toBe(4);
     expect(report.peakConcurrency).toBe(4);
     expect(report.acked).toBe(60);
+  });
+});
+
+describe("the former name", () => {
+  it("keeps consumeBatch as the same function as drain", () => {
+    expect(consumeBatch).toBe(runDrain);
   });
 });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
 import {
-  type ConsumeOptions,
-  consumeBatch,
   type DrainEvent,
+  type DrainOptions,
   PermanentError,
+  drain as runDrain,
 } from "../../src/lib/index";
 import { fill, pendingCount } from "../helpers/drain-fixture";
 import { upstash, useKeyspace } from "../helpers/redis";
@@ -29,8 +29,8 @@ beforeEach(() => {
 
 const redis = () => upstash({ url: bridge.url, token: "t" });
 
-function drain(overrides: Partial<ConsumeOptions> = {}) {
-  return consumeBatch({
+function drain(overrides: Partial<DrainOptions> = {}) {
+  return runDrain({
     redis: redis(),
     stream,
     group: "g",
@@ -266,7 +266,7 @@ describe("options", () => {
     [{ stream: "" }, /stream must be a non-empty string/],
   ])("refuses %o with a message naming the option, and reads nothing", async (bad, message) => {
     await fill(d, stream, 1);
-    await expect(drain(bad as Partial<ConsumeOptions>)).rejects.toThrow(message);
+    await expect(drain(bad as Partial<DrainOptions>)).rejects.toThrow(message);
     expect(await pendingCount(d, stream)).toBe(0);
   });
 });
