@@ -142,7 +142,7 @@ const token = randomBytes(16).toString("hex");
 const prefix = `rsw-bench:${randomUUID()}:`;
 const started = Date.now();
 const commit = gitCommit();
-const bridge = await startBridge({ redisUrl, token, port: 0, log: () => {} });
+const bridge = await startBridge({ redisUrl, token, port: 0, log: () => {}, profile: "upstash" });
 const d = await direct(redisUrl);
 const ctx: BenchContext = {
   bridge,

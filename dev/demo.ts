@@ -36,6 +36,8 @@ const bridge = await startBridge({
   redisUrl: process.env.REDIS_URL || "redis://127.0.0.1:6379",
   token,
   port: 0,
+  // What users run: Upstash's per-consumer PEL limit, request size and 6.2-level replies.
+  profile: "upstash",
   log: () => {},
 });
 const redis = createStreamsRedis({ url: bridge.url, token });

@@ -32,7 +32,8 @@ export function parsePayment(fields: Record<string, string>): Payment {
 /**
  * Builds the handler around your payment call. `charge` throwing an ordinary error (a
  * timeout, a 503) leaves the message pending: the sweep retries it with backoff and
- * dead-letters it after MAX_DELIVERIES. Pass `message.id` on as an idempotency key:
+ * dead-letters it after MAX_DELIVERIES. Pass `message.originalId` on as an idempotency key
+ * (it survives a redrive, which gives the message a new id):
  * delivery is at-least-once.
  */
 export function paymentsHandler(
@@ -40,7 +41,7 @@ export function paymentsHandler(
 ): MessageHandler {
   return async (message) => {
     const payment = parsePayment(message.fields);
-    await charge(payment, `${message.stream}:${message.id}`);
+    await charge(payment, `${message.stream}:${message.originalId}`);
   };
 }
 

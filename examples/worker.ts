@@ -12,8 +12,8 @@ export default createWorker({
       method: "POST",
       headers: {
         "content-type": "application/json",
-        // The same key on every redelivery, so the provider can drop duplicates.
-        "idempotency-key": `${message.stream}:${message.id}`,
+        // The same key on every redelivery and after a redrive: the provider drops duplicates.
+        "idempotency-key": `${message.stream}:${message.originalId}`,
       },
       body: JSON.stringify({ orderID, amount }),
       signal,

@@ -14,40 +14,59 @@ export class BadRequest extends Error {
   override name = "BadRequest";
 }
 
+/** Why a refused command cannot run through a bridge that shares its connections. */
+const BLOCKS = "it would block a shared connection";
+const TRANSACTION = "send transactions to /multi-exec";
+const PUSHES = "it turns the connection into a stream of pushes no request is waiting for";
+const STATE = "it changes the state of a connection other requests share";
+const SERVER = "it changes the server for every client of the shared Redis";
+
 /**
- * Commands that would block a pooled connection or change its state for every later
- * request on it. Upstash refuses most of them too; transactions go through /multi-exec.
+ * Commands that would block a pooled connection, change its state for every later request
+ * on it, or stop its replies from matching its requests (a REST request has no connection
+ * of its own for them to act on). Blocking commands are refused whatever their timeout: a
+ * short one still holds every request queued behind it on the connection.
  */
-const REFUSED = new Set([
-  "BLPOP",
-  "BRPOP",
-  "BLMOVE",
-  "BRPOPLPUSH",
-  "BLMPOP",
-  "BZPOPMIN",
-  "BZPOPMAX",
-  "BZMPOP",
-  "WAIT",
-  "WAITAOF",
-  "MULTI",
-  "EXEC",
-  "DISCARD",
-  "WATCH",
-  "UNWATCH",
-  "SUBSCRIBE",
-  "PSUBSCRIBE",
-  "SSUBSCRIBE",
-  "UNSUBSCRIBE",
-  "PUNSUBSCRIBE",
-  "SUNSUBSCRIBE",
-  "MONITOR",
-  "SELECT",
-  "QUIT",
-  "RESET",
-  "SHUTDOWN",
-  "HELLO",
-  "AUTH",
+const REFUSED = new Map<string, string>([
+  ...["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP"].map(
+    (name) => [name, BLOCKS] as const,
+  ),
+  ["WAIT", BLOCKS],
+  ["WAITAOF", BLOCKS],
+  ...["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"].map((name) => [name, TRANSACTION] as const),
+  ...["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"].map(
+    (name) => [name, PUSHES] as const,
+  ),
+  ["MONITOR", PUSHES],
+  ["SYNC", PUSHES],
+  ["PSYNC", PUSHES],
+  ["REPLCONF", PUSHES],
+  ...["SELECT", "QUIT", "RESET", "HELLO", "AUTH"].map((name) => [name, STATE] as const),
+  ...["SHUTDOWN", "REPLICAOF", "SLAVEOF", "FAILOVER", "DEBUG"].map(
+    (name) => [name, SERVER] as const,
+  ),
 ]);
+
+/**
+ * The CLIENT subcommands that only read. The others change the connection (REPLY OFF
+ * silences it, so every later reply on it goes to the wrong request; SETNAME, NO-EVICT,
+ * TRACKING, ...) or other clients (PAUSE, KILL, UNBLOCK).
+ */
+const CLIENT_READS = new Set(["ID", "INFO", "GETNAME", "LIST", "GETREDIR", "TRACKINGINFO", "HELP"]);
+
+/** Why `args` is refused, or null when it may run. */
+function refusal(args: Command): { name: string; reason: string } | null {
+  const name = (args[0] ?? "").toUpperCase();
+  const reason = REFUSED.get(name);
+  if (reason !== undefined) {
+    return { name, reason };
+  }
+  if (name === "CLIENT") {
+    const sub = (args[1] ?? "").toUpperCase();
+    return CLIENT_READS.has(sub) ? null : { name: `CLIENT ${sub}`.trim(), reason: STATE };
+  }
+  return null;
+}
 
 /**
  * Validates one command array as the client sends it: `["XADD", "s", "*", "f", 1]`.
@@ -75,10 +94,13 @@ export function toCommand(raw: unknown, where = "command"): Command {
     }
     throw new BadRequest(`${where} argument ${i} must be a string or number, got ${describe(arg)}`);
   });
-  const name = (args[0] ?? "").toUpperCase();
-  if (REFUSED.has(name)) {
-    throw new BadRequest(`${where}: ${name} is not supported by this bridge`);
+  const refused = refusal(args);
+  if (refused !== null) {
+    throw new BadRequest(
+      `${where}: ${refused.name} is not supported by this bridge: ${refused.reason}`,
+    );
   }
+  const name = (args[0] ?? "").toUpperCase();
   if (name === "XREAD" || name === "XREADGROUP") {
     const streamsAt = args.findIndex((a) => a.toUpperCase() === "STREAMS");
     const options = streamsAt === -1 ? args : args.slice(0, streamsAt);

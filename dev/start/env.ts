@@ -1,9 +1,10 @@
 /**
- * @module Numeric settings read from the environment by `npm start` and `npm run bridge`: a
- * bad value stops the program with one JSON line on stderr and exit code 2, never a stack
- * trace or a silently wrong number (`Number("abc")` is NaN, which a bridge happily uses).
+ * @module Settings read from the environment by `npm start` and `npm run bridge`: a bad value
+ * stops the program with one JSON line on stderr and exit code 2, never a stack trace or a
+ * silently wrong value (`Number("abc")` is NaN, which a bridge happily uses).
  */
 import { writeSync } from "node:fs";
+import { PROFILES, type ProfileName } from "../bridge/profile";
 
 /** What a numeric variable may hold. */
 export type NumberSpec = {
@@ -47,6 +48,24 @@ export function numberEnv(name: string, spec: NumberSpec, event: string): number
   return value;
 }
 
+/** One of `choices` in `process.env[name]`, or `fail(event, ...)` naming the variable. */
+export function choiceEnv<T extends string>(
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+  event: string,
+): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") {
+    return fallback;
+  }
+  const value = choices.find((c) => c === raw.trim());
+  if (value === undefined) {
+    fail(event, { variable: name, value: raw, expected: `one of ${choices.join(", ")}` });
+  }
+  return value;
+}
+
 /** The bridge's knobs, the same for `npm run bridge` and the bridge `npm start` runs. */
 export const BRIDGE_SETTINGS = {
   /** 0 picks a free port. */
@@ -54,15 +73,37 @@ export const BRIDGE_SETTINGS = {
   BRIDGE_LATENCY_MS: { fallback: 0, max: 60_000 },
   /** A fraction of requests, not a percentage. */
   BRIDGE_FAULT_RATE: { fallback: 0, max: 1 },
+  /** A fraction of requests, not a percentage. */
+  BRIDGE_FAULT_AFTER_RATE: { fallback: 0, max: 1 },
+  /** Bytes; unset (the fallback 0) keeps the profile's own limit. */
+  BRIDGE_MAX_REQUEST_BYTES: { fallback: 0, min: 1, max: 1024 ** 3, integer: true },
 } as const satisfies Record<string, NumberSpec>;
 
-export type BridgeSettings = { port: number; latencyMs: number; faultRate: number };
+export type BridgeSettings = {
+  port: number;
+  latencyMs: number;
+  faultRate: number;
+  faultAfterRate: number;
+  profile: ProfileName;
+  /** Unset: the profile's own limit. */
+  maxRequestBytes?: number;
+};
 
-/** Reads BRIDGE_PORT, BRIDGE_LATENCY_MS and BRIDGE_FAULT_RATE; `event` names a bad one. */
+/**
+ * Reads BRIDGE_PROFILE (default `upstash`: a local run meets the limits production has),
+ * BRIDGE_PORT, BRIDGE_LATENCY_MS, BRIDGE_FAULT_RATE, BRIDGE_FAULT_AFTER_RATE and
+ * BRIDGE_MAX_REQUEST_BYTES; `event` names a bad one.
+ */
 export function bridgeSettings(event: string): BridgeSettings {
+  const number = (name: keyof typeof BRIDGE_SETTINGS) =>
+    numberEnv(name, BRIDGE_SETTINGS[name], event);
+  const maxRequestBytes = number("BRIDGE_MAX_REQUEST_BYTES");
   return {
-    port: numberEnv("BRIDGE_PORT", BRIDGE_SETTINGS.BRIDGE_PORT, event),
-    latencyMs: numberEnv("BRIDGE_LATENCY_MS", BRIDGE_SETTINGS.BRIDGE_LATENCY_MS, event),
-    faultRate: numberEnv("BRIDGE_FAULT_RATE", BRIDGE_SETTINGS.BRIDGE_FAULT_RATE, event),
+    profile: choiceEnv("BRIDGE_PROFILE", PROFILES, "upstash", event),
+    port: number("BRIDGE_PORT"),
+    latencyMs: number("BRIDGE_LATENCY_MS"),
+    faultRate: number("BRIDGE_FAULT_RATE"),
+    faultAfterRate: number("BRIDGE_FAULT_AFTER_RATE"),
+    ...(maxRequestBytes === 0 ? {} : { maxRequestBytes }),
   };
 }

@@ -1,5 +1,5 @@
 /** @module The admin routes: stats, dead letters, group reset, drain and sweep. Parse, call, answer. */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import {
   DEFAULTS,
   getStats,
@@ -22,6 +22,7 @@ import {
   parseMax,
   parseResetId,
   parseStart,
+  singleParam,
 } from "./query";
 
 /** Validates the env per request (cheap) so a bad deploy answers 500 CONFIG_INVALID. */
@@ -31,6 +32,10 @@ const withConfig: MiddlewareHandler<AdminEnv> = async (c, next) => {
   c.set("redis", redisFor(config.url, config.token));
   await next();
 };
+
+/** A query parameter's one value: every route reads its parameters through this. */
+const query = (c: Context<AdminEnv>, name: string): string | undefined =>
+  singleParam(name, c.req.queries(name));
 
 export type AdminOptions = {
   /** The message handler of /drain and /sweep; default: the webhook handler (TARGET_URL). */
@@ -57,26 +62,42 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
 
   admin.get("/dlq", requireAdmin, withConfig, async (c) => {
     const { dlqStream } = c.var.config;
-    const count = parseCount(c.req.query("count"), DEFAULTS.dlqPageSize);
-    const start = parseStart(c.req.query("start"));
+    const count = parseCount(query(c, "count"), DEFAULTS.dlqPageSize);
+    const start = parseStart(query(c, "start"));
     const page = await listDeadLetters({ redis: c.var.redis, dlqStream, count, start });
-    log("dlq_list", { dlqStream, count, start, listed: page.entries.length });
+    const { entries, unreadable } = page;
+    log("dlq_list", {
+      dlqStream,
+      count,
+      start,
+      listed: entries.length,
+      unreadable: unreadable.length,
+    });
     return c.json({ dlqStream, ...page });
   });
 
   admin.post("/dlq/redrive", requireAdmin, withConfig, async (c) => {
     const { stream, dlqStream } = c.var.config;
-    const count = parseCount(c.req.query("count"), DEFAULTS.redrivePageSize);
-    const dryRun = parseDryRun(c.req.query("dryRun"));
-    const report = await redrive({ redis: c.var.redis, stream, dlqStream, count, dryRun });
+    const count = parseCount(query(c, "count"), DEFAULTS.redrivePageSize);
+    const start = parseStart(query(c, "start"));
+    const dryRun = parseDryRun(query(c, "dryRun"));
+    const report = await redrive({ redis: c.var.redis, stream, dlqStream, count, start, dryRun });
     const { moved, skipped } = report;
-    log("dlq_redrive", { stream, dlqStream, count, dryRun, moved: moved.length, skipped });
+    log("dlq_redrive", {
+      stream,
+      dlqStream,
+      count,
+      start,
+      dryRun,
+      moved: moved.length,
+      skipped: skipped.length,
+    });
     return c.json({ stream, dlqStream, ...report });
   });
 
   admin.post("/group/reset", requireAdmin, withConfig, async (c) => {
     const { stream, group } = c.var.config;
-    const id = parseResetId(c.req.query("id"));
+    const id = parseResetId(query(c, "id"));
     const report = await resetGroup({ redis: c.var.redis, stream, group, id });
     log("group_reset", { ...report });
     return c.json(report);
@@ -84,8 +105,8 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
 
   admin.post("/drain", requireAdmin, withConfig, async (c) => {
     const { config, redis } = c.var;
-    const max = parseMax(c.req.query("max"), config.maxMessages);
-    const budgetMs = parseBudgetMs(c.req.query("budgetMs"), config.timeBudgetMs);
+    const max = parseMax(query(c, "max"), config.maxMessages);
+    const budgetMs = parseBudgetMs(query(c, "budgetMs"), config.timeBudgetMs);
     const handler = resolveHandler(config, options.handler);
     const consumer = httpConsumerName(c.req.header("cf-ray"));
     const report = await runDrain({ config, redis, consumer, handler, max, budgetMs });

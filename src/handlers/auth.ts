@@ -1,5 +1,6 @@
 /** @module Bearer-token auth of the admin routes, compared in constant time. */
 import type { MiddlewareHandler } from "hono";
+import { parseAdminToken } from "../lib/config/env";
 import { HttpError } from "./http-errors";
 
 /** SHA-256 first: equal-length digests, so neither length nor content leaks through timing. */
@@ -20,12 +21,6 @@ export async function tokensEqual(given: string, expected: string): Promise<bool
   return diff === 0;
 }
 
-/** ADMIN_TOKEN as configured: a string, or a TOML number in wrangler.toml vars. */
-function adminToken(env: Record<string, unknown>): string {
-  const raw = env.ADMIN_TOKEN;
-  return typeof raw === "string" || typeof raw === "number" ? String(raw) : "";
-}
-
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const CHALLENGE = { "www-authenticate": 'Bearer realm="redis-streams-worker"' };
 
@@ -35,13 +30,16 @@ const CHALLENGE = { "www-authenticate": 'Bearer realm="redis-streams-worker"' };
  * logged nor echoed.
  * @throws HttpError 403 when ADMIN_TOKEN is unset (the admin API is off), 401 when the
  *   token is missing or wrong
+ * @throws ConfigError (500) when ADMIN_TOKEN could never be sent as a bearer token (a space
+ *   in it, say): nobody could log in, so the one thing said before auth is that the variable
+ *   is wrong, never its value
  */
 export const requireAdmin: MiddlewareHandler<{ Bindings: Record<string, unknown> }> = async (
   c,
   next,
 ) => {
-  const expected = adminToken(c.env);
-  if (expected === "") {
+  const expected = parseAdminToken(c.env);
+  if (expected === undefined) {
     throw new HttpError(403, "ADMIN_DISABLED", "ADMIN_TOKEN is not set: admin endpoints are off");
   }
   const given = BEARER.exec(c.req.header("authorization") ?? "")?.[1];

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   ConfigError,
   GroupNotFoundError,
+  IdPastEndError,
   RedisCommandError,
   ReplyShapeError,
   StreamsWorkerError,
@@ -44,14 +45,15 @@ const answer = (status: ContentfulStatusCode, code: string, message: string): Er
 
 /**
  * The one place statuses are decided. Messages of this package's errors are safe to show
- * (ConfigError redacts secrets, RedisCommandError scrubs URLs); anything else is a bug whose
- * text might hold anything, so it answers a bare 500.
+ * (ConfigError redacts secrets and the secret parts of URLs, RedisCommandError keeps the
+ * command and Redis's error code, never the arguments); anything else is a bug whose text
+ * might hold anything, so it answers a bare 500.
  */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof HttpError) {
     return { status: err.status, code: err.code, message: err.message, headers: err.headers };
   }
-  if (err instanceof QueryError) {
+  if (err instanceof QueryError || err instanceof IdPastEndError) {
     return answer(400, err.code, err.message);
   }
   if (err instanceof GroupNotFoundError) {

@@ -9,7 +9,7 @@ import {
   type SweepReport,
   sweep,
 } from "../lib/index";
-import { log } from "./log";
+import { log, logError } from "./log";
 import { createWebhookHandler } from "./webhook-handler";
 
 /**
@@ -38,6 +38,9 @@ export type JobInput = {
   signal?: AbortSignal;
 };
 
+/** Events logged at error level: data at risk, or a state an operator did not choose. */
+const LOUD = new Set(["group_recreated", "redis_error", "dlq_full", "dead_letter_failed"]);
+
 /** What both jobs take from the config: the stream, its group and their shared limits. */
 function common(input: JobInput) {
   const { config: c } = input;
@@ -53,9 +56,10 @@ function common(input: JobInput) {
     dlqStream: c.dlqStream,
     dlqMaxLen: c.dlqMaxLen,
     signal: input.signal,
-    // Each event is one log line, tagged with the invocation's consumer.
+    // Each event is one log line, tagged with the invocation's consumer; the ones an
+    // operator must see go out at error level.
     onEvent: ({ event, ...rest }: { event: string }) =>
-      log(event, { consumer: input.consumer, ...rest }),
+      (LOUD.has(event) ? logError : log)(event, { consumer: input.consumer, ...rest }),
   };
 }
 
@@ -89,6 +93,7 @@ export async function runSweep(input: JobInput): Promise<SweepReport> {
     retryBackoff: c.retryBackoff,
     maxBackoffMs: c.maxBackoffMs,
     trim: c.trim,
+    idempotencyTtlS: c.idempotencyTtlS,
   });
   log("sweep", { ...report });
   return report;

@@ -37,6 +37,26 @@ function bad(parameter: string, expected: string, value: string): never {
 }
 
 /**
+ * The one value of a query parameter, `undefined` when absent. A repeated parameter
+ * (`?count=5&count=500`) is refused rather than one of its values picked: which one the
+ * caller meant is a guess, and the other may be the one a proxy or a script added.
+ * @param values every value the query string holds for it (hono's `c.req.queries(name)`)
+ * @throws QueryError naming the parameter
+ */
+export function singleParam(
+  parameter: string,
+  values: readonly string[] | undefined,
+): string | undefined {
+  if (values !== undefined && values.length > 1) {
+    throw new QueryError(
+      parameter,
+      `${parameter} must be given once, got it ${values.length} times`,
+    );
+  }
+  return values?.[0];
+}
+
+/**
  * An integer in `[min, max]`, digits only: `1e3`, `+5`, ` 5` and `5.0` are refused rather
  * than guessed at. Absent or empty → `fallback`.
  * @throws QueryError naming the parameter, the range and the value

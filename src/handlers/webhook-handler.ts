@@ -40,9 +40,9 @@ export type AsyncMessageHandler = (message: StreamMessage, ctx: HandlerContext) 
 const BODY_PREVIEW = 200;
 
 /**
- * Builds the webhook handler: `POST targetUrl` with JSON `{ id, stream, group, deliveries,
- * fields }` and the headers `Idempotency-Key: <stream>:<id>` (the same on every retry, so the
- * target can drop duplicates) and `X-Stream-Deliveries: <n>`; userinfo in the URL becomes
+ * Builds the webhook handler: `POST targetUrl` with the JSON of {@link webhookBody} and the
+ * headers `Idempotency-Key: <stream>:<originalId>` (the same on every retry and after a
+ * redrive, so the target can drop duplicates) and `X-Stream-Deliveries: <n>`; userinfo in the URL becomes
  * `Authorization: Basic`. Redirects are not followed.
  * Errors name the target by origin and path only: its userinfo and query stay out of logs.
  * @throws DeliveryError on 408, 429, 5xx, timeout or network error (stays pending)
@@ -74,16 +74,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): AsyncMessa
         headers: {
           ...(request.authorization ? { authorization: request.authorization } : {}),
           "content-type": "application/json",
-          "idempotency-key": `${message.stream}:${message.id}`,
+          "idempotency-key": `${message.stream}:${message.originalId}`,
           "x-stream-deliveries": String(message.deliveries),
         },
-        body: JSON.stringify({
-          id: message.id,
-          stream: message.stream,
-          group: message.group,
-          deliveries: message.deliveries,
-          fields: message.fields,
-        }),
+        body: JSON.stringify(webhookBody(message)),
         redirect: "manual",
         signal,
       });
@@ -109,6 +103,20 @@ export function createWebhookHandler(options: WebhookHandlerOptions): AsyncMessa
     }
     throw new DeliveryError(response.status, text);
   };
+}
+
+/**
+ * What the forwarder POSTs: `{ id, originalId, stream, group, deliveries, fields }`, plus
+ * `pairs` (every field/value pair in order) when a field name repeats, which `fields` cannot
+ * show; a target that needs them all reads `pairs` when present.
+ */
+export function webhookBody(message: StreamMessage): Record<string, unknown> {
+  const { id, originalId, stream, group, deliveries, fields, pairs } = message;
+  const body: Record<string, unknown> = { id, originalId, stream, group, deliveries, fields };
+  if (new Set(pairs.map(([name]) => name)).size < pairs.length) {
+    body.pairs = pairs;
+  }
+  return body;
 }
 
 /** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED ...) is in its cause. */

@@ -1,5 +1,9 @@
 /** @module Named error classes with stable codes, shared by the library and the HTTP API. */
 
+import { type RedisFailureKind, summariseRedisError } from "./config/redact";
+
+export type { RedisFailureKind } from "./config/redact";
+
 /** Options accepted by every error of this package (ES2022 `cause`). */
 export type StreamsErrorOptions = { cause?: unknown };
 
@@ -46,37 +50,52 @@ export class PermanentError extends StreamsWorkerError {
 }
 
 /**
- * A Redis call failed. The message names the command (never its arguments): the underlying
- * client error may carry the endpoint URL, so it stays in `cause` and only a scrubbed
- * summary of it reaches `message`, which ends up in logs and HTTP responses.
+ * A Redis call failed. The message names the command and Redis's error code, never the
+ * command's arguments: it ends up in logs, reports and HTTP answers, and Redis's error texts
+ * quote keys, group names and values (a Lua error quotes the script's own line, an Upstash
+ * HTTP error the whole command, message bodies included). The original error stays in `cause`
+ * only, which nothing logs or answers.
+ *
+ * The rule the message follows, from the text of the failure:
+ * - a Redis error reply (`CODE text`, Upstash's `Command failed: ` prefix and
+ *   `, command was: [...]` suffix removed): `<command> failed: CODE`, followed by the text
+ *   only when it is one of Redis's fixed messages without arguments (`FIXED_REPLIES`,
+ *   e.g. `WRONGTYPE Operation against a key holding the wrong kind of value`); a NOGROUP
+ *   names the key and the group, so it shows as `NOGROUP` alone;
+ * - Upstash's per-consumer PEL cap: its fixed phrase and the cap, `kind` `pel-limit`;
+ * - no Redis reply (network, HTTP): the text before its first `": "` (what failed, not what
+ *   with), URLs in it without userinfo, query or fragment, bearer tokens removed.
+ * @see summariseRedisError
  */
 export class RedisCommandError extends StreamsWorkerError {
   override readonly name = "RedisCommandError";
   readonly command: string;
+  /** Redis's error code (`NOGROUP`, `WRONGTYPE`, `ERR`, ...); undefined when no reply came. */
+  readonly redisCode: string | undefined;
+  readonly kind: RedisFailureKind;
 
   /**
    * @param command Redis command name, e.g. `XREADGROUP`
-   * @param detail what went wrong; URLs in it are replaced by `<url>`
+   * @param detail the failure's text as the client or Redis gave it (summarised, see above);
+   *   kept as `cause` when no `cause` is given
    */
   constructor(command: string, detail?: string, options?: StreamsErrorOptions) {
-    const safe = detail ? scrub(detail) : "";
-    super("REDIS_ERROR", safe ? `${command} failed: ${safe}` : `${command} failed`, options);
+    const summary = summariseRedisError(detail ?? "");
+    const cause = options?.cause ?? (detail ? new Error(detail) : undefined);
+    super(
+      "REDIS_ERROR",
+      summary.text ? `${command} failed: ${summary.text}` : `${command} failed`,
+      cause === undefined ? undefined : { cause },
+    );
     this.command = command;
+    this.redisCode = summary.redisCode;
+    this.kind = summary.kind;
   }
 
   /** Wraps whatever a Redis call threw, keeping it as `cause`. */
   static from(command: string, cause: unknown): RedisCommandError {
     return new RedisCommandError(command, errorMessage(cause), { cause });
   }
-}
-
-const MAX_DETAIL = 300;
-
-/** Fetch failures quote the request URL, and userinfo or query strings may hold secrets. */
-function scrub(detail: string): string {
-  const noUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>");
-  const noBearer = noUrls.replace(/\bBearer\s+\S+/gi, "Bearer <redacted>");
-  return noBearer.length > MAX_DETAIL ? `${noBearer.slice(0, MAX_DETAIL)}…` : noBearer;
 }
 
 /**
@@ -108,6 +127,26 @@ export class GroupNotFoundError extends StreamsWorkerError {
   }
 }
 
+/**
+ * A group was to be moved past the end of its stream (`XGROUP SETID` takes any id): it would
+ * skip every entry added until the stream catches up with that id, silently. HTTP 400.
+ */
+export class IdPastEndError extends StreamsWorkerError {
+  override readonly name = "IdPastEndError";
+  readonly id: string;
+  /** The stream's last id (`last-generated-id`) when the request was refused. */
+  readonly lastId: string;
+
+  constructor(id: string, lastId: string) {
+    super(
+      "ID_PAST_END",
+      `id ${JSON.stringify(id)} is past the end of the stream, whose last id is ${JSON.stringify(lastId)}: use "$" to skip to the end`,
+    );
+    this.id = id;
+    this.lastId = lastId;
+  }
+}
+
 /** A raw Redis reply did not have the shape its parser expects. */
 export class ReplyShapeError extends StreamsWorkerError {
   override readonly name = "ReplyShapeError";
@@ -129,10 +168,17 @@ export function stopFor(e: unknown): RunStop {
     : { stoppedBy: "error", error: toReportError(e) };
 }
 
-/** What a run reports instead of throwing when Redis fails mid-run. */
+/**
+ * What a run reports instead of throwing when Redis fails mid-run. Messages of this package's
+ * errors are safe to show; anything else (a client error that escaped the call layer) is
+ * summarised by {@link RedisCommandError}'s rule, so no argument of a command gets through.
+ */
 export function toReportError(e: unknown): ReportError {
-  const code = e instanceof StreamsWorkerError ? e.code : "REDIS_ERROR";
-  return { code, message: errorMessage(e) };
+  if (e instanceof StreamsWorkerError) {
+    return { code: e.code, message: errorMessage(e) };
+  }
+  const { text } = summariseRedisError(errorMessage(e));
+  return { code: "REDIS_ERROR", message: text || "failed" };
 }
 
 /**

@@ -9,9 +9,21 @@ export {
 } from "./config/env";
 export { RANGES } from "./config/ranges";
 export type { DeadLetter, DeadLetterInput, DeadLetterReason } from "./dead-letter/entry";
-export { type ListOptions, listDeadLetters } from "./dead-letter/list";
-export { type MoveOptions, moveToDeadLetter } from "./dead-letter/move";
-export { type RedriveOptions, type RedriveReport, redrive } from "./dead-letter/redrive";
+export {
+  type DeadLetterPage,
+  type ListOptions,
+  listDeadLetters,
+  type UnreadableDeadLetter,
+} from "./dead-letter/list";
+export { type MoveOptions, type MoveResult, moveToDeadLetter } from "./dead-letter/move";
+export {
+  type RedriveMove,
+  type RedriveOptions,
+  type RedriveReport,
+  type RedriveSkip,
+  type RedriveSkipReason,
+  redrive,
+} from "./dead-letter/redrive";
 export { consumeBatch, drain } from "./drain/drain";
 export type {
   DrainEvent,
@@ -24,8 +36,10 @@ export {
   ConfigError,
   errorMessage,
   GroupNotFoundError,
+  IdPastEndError,
   PermanentError,
   RedisCommandError,
+  type RedisFailureKind,
   ReplyShapeError,
   type ReportError,
   RequestBudgetError,
@@ -39,6 +53,7 @@ export {
   MAX_CONSUMER_NAME_LENGTH,
 } from "./group/consumer-name";
 export { type EnsureGroupOptions, type EnsureGroupResult, ensureGroup } from "./group/ensure";
+export { recordGroupPosition } from "./group/position";
 export { type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
 export { isPermanentError } from "./handling/outcome";
@@ -57,7 +72,7 @@ export {
 export type { SweepEvent, SweepOptions, SweepRedis } from "./sweep/options";
 export type { SweepStop } from "./sweep/pages";
 export { type SweepReport, sweep } from "./sweep/sweep";
-export { type TrimOptions, type TrimReport, trimStream } from "./trim/trim";
+export { type HeldReason, type TrimOptions, type TrimReport, trimStream } from "./trim/trim";
 
 /**
  * The drain's options under its former name.

@@ -107,6 +107,35 @@ describe("errors", () => {
     expect(((await res.json()) as { error: string }).error).toMatch(message);
   });
 
+  it.each([
+    ["CLIENT REPLY OFF", ["CLIENT", "REPLY", "OFF"], "CLIENT REPLY"],
+    ["SYNC", ["SYNC"], "SYNC"],
+  ])("refuses %s and keeps answering on its only connection", async (_label, command, name) => {
+    const bridge = await startBridge({
+      redisUrl: inject("redisUrl"),
+      token: "t",
+      port: 0,
+      poolSize: 1,
+      log: () => {},
+    });
+    try {
+      const refused = await fetch(bridge.url, {
+        method: "POST",
+        headers: { authorization: "Bearer t" },
+        body: JSON.stringify(command),
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: string }).error).toContain(
+        `${name} is not supported`,
+      );
+      const r = upstash({ url: bridge.url, token: "t" });
+      await r.set(ks.key("after"), "1");
+      expect(await r.get(ks.key("after"))).toBe("1");
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it("accepts the word BLOCK as a stream field value", async () => {
     const id = await redis().xadd(ks.key("s"), "*", { BLOCK: "BLOCK" });
     expect(await d.sendCommand(["XRANGE", ks.key("s"), id, id])).toEqual([
@@ -134,6 +163,16 @@ describe("auth", () => {
   ])("answers 401 to %s token", async (_label, token) => {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const res = await fetch(inject("bridgeUrl"), { method: "POST", headers, body: '["PING"]' });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "Unauthorized: missing or invalid bearer token" });
+  });
+
+  it.each([
+    ["no", undefined],
+    ["a wrong", "nope"],
+  ])("answers 401 to /__bridge/stats with %s token", async (_label, token) => {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const res = await fetch(`${inject("bridgeUrl")}/__bridge/stats`, { headers });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: "Unauthorized: missing or invalid bearer token" });
   });
@@ -224,11 +263,16 @@ describe("test knobs and resilience", () => {
       p.ping();
       p.ping();
       await p.exec();
-      const stats = (await (await fetch(`${bridge.url}/__bridge/stats`)).json()) as {
-        requests: number;
-        commands: number;
-      };
-      expect(stats).toMatchObject({ requests: 2, commands: 3, redis: "up" });
+      const res = await fetch(`${bridge.url}/__bridge/stats`, {
+        headers: { authorization: "Bearer t" },
+      });
+      expect(await res.json()).toMatchObject({
+        requests: 2,
+        commands: 3,
+        faults: 0,
+        faultsAfter: 0,
+        redis: "up",
+      });
     } finally {
       await bridge.close();
     }

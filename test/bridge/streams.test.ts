@@ -1,6 +1,6 @@
 /**
- * Every stream command the project uses, through @upstash/redis and the bridge, compared
- * with the same command on a mirror key sent straight to Redis.
+ * Every stream command the project uses, through @upstash/redis and the shared bridge (the
+ * `upstash` profile), compared with the same command on a mirror key sent straight to Redis.
  */
 import type { Redis } from "@upstash/redis/cloudflare";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -32,6 +32,23 @@ async function populate(n = 3, fields: Record<string, string> = { f: "v" }): Pro
       await truth(["XADD", a, `${i}-0`, ...flat]),
     );
   }
+}
+
+/**
+ * XINFO GROUPS straight from Redis, without the Redis 7.0 pairs (entries-read, lag) the
+ * `upstash` profile leaves out, as Upstash does.
+ */
+async function groupsTruth(): Promise<unknown> {
+  const groups = (await truth(["XINFO", "GROUPS", a])) as unknown[][];
+  return groups.map((g) => {
+    const kept: unknown[] = [];
+    for (let i = 0; i < g.length; i += 2) {
+      if (g[i] !== "entries-read" && g[i] !== "lag") {
+        kept.push(g[i], g[i + 1]);
+      }
+    }
+    return kept;
+  });
 }
 
 async function group(name = "g", id = "0"): Promise<void> {
@@ -71,7 +88,7 @@ describe.each([
   it("xgroup create with MKSTREAM creates the stream", async () => {
     await group();
     expect(await redis.xlen(a)).toBe(0);
-    expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await truth(["XINFO", "GROUPS", a]));
+    expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await groupsTruth());
   });
 
   it("xgroup setid moves last-delivered-id", async () => {
@@ -79,7 +96,7 @@ describe.each([
     await group("g", "$");
     expect(await redis.xgroup(a, { type: "SETID", group: "g", id: "0" })).toBe("OK");
     await truth(["XGROUP", "SETID", a, "g", "0"]);
-    expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await truth(["XINFO", "GROUPS", a]));
+    expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await groupsTruth());
   });
 
   it("xgroup createconsumer and delconsumer return counts", async () => {
@@ -242,7 +259,7 @@ describe.each([
     await populate(2);
     await group();
     await readBoth("c");
-    expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await truth(["XINFO", "GROUPS", a]));
+    expect(await redis.xinfo(a, { type: "GROUPS" })).toEqual(await groupsTruth());
     const consumers = (await redis.xinfo(a, { type: "CONSUMERS", group: "g" })) as unknown[][];
     expect(consumers[0]?.slice(0, 4)).toEqual(["name", "c", "pending", 2]);
     const direct = (await truth(["XINFO", "CONSUMERS", a, "g"])) as unknown[][];

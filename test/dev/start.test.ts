@@ -3,44 +3,16 @@
  * the bridge in front of Redis, keeps secrets off every command line, needs no network, and a
  * SIGTERM to the top process stops everything it started.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
+import { cleanup, lines, logged, type Started, spawnScript } from "./spawn";
 
-type Started = {
-  child: ChildProcess;
-  /** Everything written to stdout and stderr so far. */
-  output(): string;
-  /** Resolves when stdout and stderr are closed: every process sharing them has exited. */
-  closed: Promise<void>;
-  /** Exit code of the top process, once it exited. */
-  exited: Promise<number | null>;
-};
-
-/** `npx tsx dev/start.ts` in a process group of its own, so cleanup can reach all of it. */
-function start(env: Record<string, string>): Started {
-  const child = spawn("npx", ["tsx", "dev/start.ts"], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, REDIS_URL: inject("redisUrl"), ...env },
-  });
-  let text = "";
-  const streams = [child.stdout, child.stderr].flatMap((s) => (s === null ? [] : [s]));
-  const closed = Promise.all(
-    streams.map((s) => {
-      s.on("data", (chunk: Buffer) => {
-        text += chunk.toString("utf8");
-      });
-      return new Promise<void>((resolve) => s.once("close", () => resolve()));
-    }),
-  ).then(() => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { child, output: () => text, closed, exited };
-}
+/** `npm start`'s program, through npx and tsx. */
+const start = (env: Record<string, string>): Started => spawnScript("dev/start.ts", env);
 
 /** A port nobody listens on right now. */
 async function freePort(): Promise<number> {
@@ -98,31 +70,6 @@ async function waitHealthy(url: string, run: Started, ms: number): Promise<void>
   throw new Error(`${url} never answered 200; output:\n${run.output()}`);
 }
 
-/** The JSON line of `event` in the output. */
-function logged(run: Started, event: string): Record<string, unknown> | undefined {
-  const line = run
-    .output()
-    .split("\n")
-    .find((l) => l.startsWith("{") && l.includes(`"event":"${event}"`));
-  return line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
-}
-
-/** Stops a run a failed test left behind: SIGTERM to its whole group, then SIGKILL. */
-async function cleanup(run: Started | undefined): Promise<void> {
-  const pid = run?.child.pid;
-  if (run === undefined || pid === undefined) {
-    return;
-  }
-  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      return; // Nobody left.
-    }
-    await Promise.race([run.closed, sleep(10_000)]);
-  }
-}
-
 describe("npm start", () => {
   const ks = useKeyspace("start", { scope: "suite" });
   const bridgeToken = `bridge-${randomBytes(12).toString("hex")}`;
@@ -158,6 +105,14 @@ describe("npm start", () => {
     expect(run?.output()).not.toContain(bridgeToken);
   });
 
+  it("runs the bridge with the upstash profile when BRIDGE_PROFILE is unset", () => {
+    expect(logged(run as Started, "bridge_started")).toMatchObject({
+      profile: "upstash",
+      maxRequestBytes: 10 * 1024 * 1024,
+      pelLimit: 1000,
+    });
+  });
+
   it("starts without the network: no Request.cf fetch, no update check", () => {
     const output = run?.output() ?? "";
     expect(output).not.toContain("ENOTFOUND");
@@ -186,20 +141,41 @@ it("refuses a taken port with one line naming it and the variable that moves it"
   try {
     expect(await run.exited).toBe(2);
     await run.closed;
-    const lines = run
-      .output()
-      .split("\n")
-      .filter((l) => l.trim() !== "");
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? "")).toMatchObject({
+    const output = lines(run);
+    expect(output).toHaveLength(1);
+    expect(JSON.parse(output[0] ?? "")).toMatchObject({
       event: "port_in_use",
       port,
       variable: "PORT",
     });
-    expect(lines[0]).toContain(`PORT=${port + 1} npm start`);
+    expect(output[0]).toContain(`PORT=${port + 1} npm start`);
     expect(run.output()).not.toMatch(/^ {4}at /m);
   } finally {
     await new Promise((resolve) => taken.close(resolve));
     await cleanup(run);
   }
 }, 30_000);
+
+it.each([
+  ["BRIDGE_PROFILE", "upstash-ish"],
+  ["BRIDGE_FAULT_AFTER_RATE", "abc"],
+])(
+  "refuses %s=%s with one line naming the variable, before starting anything",
+  async (variable, value) => {
+    const run = start({ [variable]: value, BRIDGE_PORT: "0", PORT: String(await freePort()) });
+    try {
+      expect(await run.exited).toBe(2);
+      await run.closed;
+      const output = lines(run);
+      expect(output).toHaveLength(1);
+      expect(JSON.parse(output[0] ?? "")).toMatchObject({
+        event: "start_config_invalid",
+        variable,
+        value,
+      });
+    } finally {
+      await cleanup(run);
+    }
+  },
+  30_000,
+);

@@ -201,6 +201,25 @@ describe("query parameters", () => {
     expect(a.body.error?.message).toBe('count must be an integer between 1 and 1000, got "1.5"');
   });
 
+  it.each([
+    ["GET", "/dlq?count=5&count=500", "count"],
+    ["GET", "/dlq?start=1-0&start=2-0", "start"],
+    ["POST", "/dlq/redrive?dryRun=true&dryRun=false", "dryRun"],
+    ["POST", "/group/reset?id=$&id=0", "id"],
+    ["POST", "/drain?max=1&max=500", "max"],
+    ["POST", "/drain?budgetMs=1000&budgetMs=1000", "budgetMs"],
+  ])(
+    "answers 400 to %s %s, a repeated %s, rather than use one of its values",
+    async (method, path, parameter) => {
+      const a = await call(method, path);
+      expect(a.status).toBe(400);
+      expect(a.body.error).toEqual({
+        code: "INVALID_QUERY",
+        message: `${parameter} must be given once, got it 2 times`,
+      });
+    },
+  );
+
   it("touches no key when a query parameter is refused", async () => {
     await call("POST", "/group/reset?id=latest");
     await call("POST", "/drain?max=0");
@@ -230,11 +249,106 @@ describe("configuration", () => {
     expect(a.text).not.toContain("STREAM");
   });
 
+  it.each([
+    ["a query string", "htps://x.example/hook?token=hunter2-query"],
+    ["a fragment", "ftp://x.example/hook#hunter2-fragment"],
+    ["credentials", "https://user:hunter2-pass@x.example:99999/hook"],
+  ])("never shows a TARGET_URL's %s in the 500 answer or the logs", async (_, url) => {
+    const a = await call("GET", "/stats", { env: { TARGET_URL: url } });
+    expect(a.status).toBe(500);
+    expect(a.body.error?.message).toMatch(/^TARGET_URL must be .*, got ".*<redacted>.*"$/);
+    expect(shown(a)).not.toContain("hunter2");
+    expect(logs.join("\n")).not.toContain("hunter2");
+  });
+
+  it("answers /drain 500 CONFIG_INVALID for a TARGET_URL whose user part is not percent-decodable", async () => {
+    const a = await call("POST", "/drain", {
+      env: { TARGET_URL: "https://hunter2%zz:pass@x.example/hook" },
+    });
+    expect(a.status).toBe(500);
+    expect(a.body.error?.code).toBe("CONFIG_INVALID");
+    expect(a.body.error?.message).toMatch(/^TARGET_URL must be .*malformed percent-escape/);
+    expect(shown(a)).not.toContain("hunter2");
+    expect(await d.keys(`${ks.prefix}*`)).toEqual([]);
+  });
+
+  it("answers /drain 500 CONFIG_INVALID for a GROUP_START_ID past 64 bits, reading nothing", async () => {
+    await fill(d, ks.key("orders"), 1);
+    const app = createApp({ handler: () => {} });
+    const a = await call("POST", "/drain", {
+      app,
+      env: { GROUP_START_ID: "18446744073709551616-0" },
+    });
+    expect(a.status).toBe(500);
+    expect(a.body.error?.message).toMatch(/^GROUP_START_ID must be .*above 18446744073709551615/);
+    expect(await pendingCount(d, ks.key("orders"))).toBe(0);
+  });
+
+  it.each([
+    ["with the token's first word", { authorization: `Bearer ${TOKEN.split("-")[0]}` }],
+    ["without a token", {}],
+  ])(
+    "answers 500 CONFIG_INVALID naming ADMIN_TOKEN, not its value, when it holds a space (%s)",
+    async (_, headers) => {
+      const spaced = "routing admin token";
+      const a = await call("GET", "/stats", { env: { ADMIN_TOKEN: spaced }, headers });
+      expect(a.status).toBe(500);
+      expect(a.body.error).toEqual({
+        code: "CONFIG_INVALID",
+        message:
+          "ADMIN_TOKEN must be a bearer token (RFC 6750): letters, digits and - . _ ~ + / only, then any = padding, got <redacted>",
+      });
+      expect(`${shown(a)}${logs.join("\n")}`).not.toContain("routing admin");
+    },
+  );
+
+  it("answers a Redis failure with 502 naming the command and Redis's code, not the keys it quotes", async () => {
+    // A stream without the group: XPENDING answers NOGROUP, whose text names the key.
+    const stream = ks.key("orders");
+    await d.sendCommand(["XADD", stream, "*", "n", "1"]);
+    const app = createApp({ handler: () => {} });
+    const a = await call("POST", "/sweep", { app });
+    expect(a.status).toBe(502);
+    expect(a.body.error).toEqual({ code: "REDIS_ERROR", message: "XPENDING failed: NOGROUP" });
+    expect(shown(a)).not.toContain(stream);
+    expect(logs.join("\n")).not.toContain(stream);
+  });
+
   it("answers 500 CONFIG_INVALID naming TARGET_URL to /drain when no handler is given", async () => {
     const a = await call("POST", "/drain");
     expect(a.status).toBe(500);
     expect(a.body.error?.code).toBe("CONFIG_INVALID");
     expect(a.body.error?.message).toMatch(/^TARGET_URL is not set/);
+  });
+});
+
+describe("POST /group/reset against Redis", () => {
+  it("answers 400 ID_PAST_END naming the id and the stream's last id, and moves nothing", async () => {
+    const stream = ks.key("orders");
+    const [, last = ""] = await fill(d, stream, 2);
+    const [ms = "0"] = last.split("-");
+    const past = `${BigInt(ms) + 1n}-0`;
+    const a = await call("POST", `/group/reset?id=${past}`);
+    expect(a.status).toBe(400);
+    expect(a.body.error).toEqual({
+      code: "ID_PAST_END",
+      message: `id "${past}" is past the end of the stream, whose last id is "${last}": use "$" to skip to the end`,
+    });
+    const [group] = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
+    expect(group?.[7]).not.toBe(past);
+  });
+
+  it("takes the stream's last id itself, and $", async () => {
+    const stream = ks.key("orders");
+    const [, last = ""] = await fill(d, stream, 2);
+    expect((await call("POST", `/group/reset?id=${last}`)).status).toBe(200);
+    expect((await call("POST", "/group/reset?id=$")).status).toBe(200);
+  });
+
+  it("answers 400 to an id past 64 bits before asking Redis", async () => {
+    const a = await call("POST", "/group/reset?id=18446744073709551616-0");
+    expect(a.status).toBe(400);
+    expect(a.body.error?.code).toBe("INVALID_QUERY");
   });
 });
 

@@ -2,6 +2,7 @@
  * @module The soak suite's bookkeeping: what each message is meant to do, what the handler saw,
  * which acks Redis confirmed, and the end-of-run invariant checked against Redis itself.
  */
+import { createHash } from "node:crypto";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { PermanentError } from "../../src/lib/errors";
 import type { MessageHandler } from "../../src/lib/handling/message";
@@ -54,6 +55,8 @@ export type Summary = {
   messages: number;
   faults: Record<string, number>;
   lost: number;
+  /** Messages a handler call saw with fields other than those produced. */
+  altered: number;
   duplicates: number;
   dlq: { total: number; max_deliveries: number; permanent_error: number };
   /** Entries XTRIM removed while pending, acked unhandled by the sweep. */
@@ -79,6 +82,10 @@ export class Ledger {
   readonly trimmed = new Set<string>();
   /** Per id, every handler call: who ran it, at which delivery, how it ended (for violations). */
   readonly history = new Map<string, string[]>();
+  /** Per id, the digest of the fields as produced (see {@link fieldsDigest}). */
+  readonly digests = new Map<string, string>();
+  /** Per id, the distinct digests of the fields handler calls saw. */
+  readonly seenDigests = new Map<string, string[]>();
   private readonly random: () => number;
 
   constructor(
@@ -93,10 +100,14 @@ export class Ledger {
     this.faults[kind] = (this.faults[kind] ?? 0) + n;
   }
 
-  /** Records produced ids with the kind they were produced as. */
-  produced(ids: string[], kinds: Kind[]): void {
+  /** Records produced ids with the kind they were produced as, and their fields' digests. */
+  produced(ids: string[], kinds: Kind[], digests: string[] = []): void {
     ids.forEach((id, i) => {
       this.kinds.set(id, kinds[i] ?? "good");
+      const digest = digests[i];
+      if (digest !== undefined) {
+        this.digests.set(id, digest);
+      }
     });
   }
 
@@ -107,6 +118,12 @@ export class Ledger {
    */
   readonly handler: MessageHandler = async (m, ctx) => {
     this.calls.set(m.id, (this.calls.get(m.id) ?? 0) + 1);
+    // Checked against the produced digest at the end: the id may be recorded after this call.
+    const seen = fieldsDigest(Object.entries(m.fields));
+    const digests = this.seenDigests.get(m.id) ?? [];
+    if (!digests.includes(seen)) {
+      this.seenDigests.set(m.id, [...digests, seen]);
+    }
     const t0 = Date.now() - this.started;
     const trace = (outcome: string) => {
       const list = this.history.get(m.id) ?? [];
@@ -193,8 +210,11 @@ export class Ledger {
   /**
    * The invariant, per message id, against Redis: acked after at least one successful handler
    * call, or in the DLQ with the right reason; the PEL empty; nothing dead-lettered twice;
-   * nothing whose success was acked dead-lettered. Returns the violations (empty = pass) and
-   * the one-line summary.
+   * nothing whose success was acked dead-lettered; no dead letter but a `permanent_error`
+   * with fewer than `maxDeliveries` handler calls; no more failed calls than `maxDeliveries`
+   * without request faults, no more calls than 2 · maxDeliveries + 2 with them; every handler
+   * call saw the
+   * fields as produced. Returns the violations (empty = pass) and the one-line summary.
    */
   async check(
     d: Direct,
@@ -221,6 +241,7 @@ export class Ledger {
       dead.set(f.original_id ?? "", list);
     }
     let lost = 0;
+    let altered = 0;
     let duplicates = 0;
     let handlerCalls = 0;
     let afterLostAck = 0;
@@ -240,10 +261,25 @@ export class Ledger {
       if (reasons.length > 1) {
         bad(id, `dead-lettered ${reasons.length} times`);
       }
-      if (calls > maxDeliveries) {
-        bad(id, `${calls} handler calls > MAX_DELIVERIES=${maxDeliveries}`);
+      // Failed runs are counted in Redis. Without request faults none is lost: never more
+      // than MAX_DELIVERIES of them. A record lost with its request buys one more run, bounded
+      // by the deliveries after which a message is dead-lettered anyway (2 · MAX + 2).
+      const failedCalls = calls - ok;
+      if (!options.ackLossPossible && failedCalls > maxDeliveries) {
+        bad(id, `${failedCalls} failed handler calls > MAX_DELIVERIES=${maxDeliveries}`);
+      }
+      if (calls > 2 * maxDeliveries + 2) {
+        bad(id, `${calls} handler calls > 2 · MAX_DELIVERIES + 2`);
+      }
+      const want = this.digests.get(id);
+      if (want !== undefined && (this.seenDigests.get(id) ?? []).some((x) => x !== want)) {
+        altered++;
+        bad(id, "a handler call saw fields other than those produced");
       }
       const reason = reasons[0];
+      if (reason !== undefined && reason !== "permanent_error" && calls < maxDeliveries) {
+        bad(id, `dead-lettered as ${reason} after ${calls} handler calls < MAX_DELIVERIES`);
+      }
       if (reason === undefined) {
         if (ok === 0 && !this.trimmed.has(id)) {
           lost++;
@@ -284,6 +320,7 @@ export class Ledger {
       messages: this.kinds.size,
       faults: { ...this.faults },
       lost,
+      altered,
       duplicates,
       dlq: {
         total: rows.length,
@@ -300,24 +337,63 @@ export class Ledger {
   }
 }
 
-/** Adds `n` messages `{ i, kind, ... }` in pipelines of 500; returns ids and kinds. */
+/** Digest of field/value pairs in order: what a handler call saw, against what was produced. */
+export function fieldsDigest(pairs: [string, string][]): string {
+  return createHash("sha256").update(JSON.stringify(pairs)).digest("hex");
+}
+
+/** Extra pairs message `i` carries besides `i`, `kind` and `pad`. */
+export type Extras = (i: number) => [string, string][];
+
+/** Size of the large values {@link heavy} adds: past half a MiB. */
+export const LARGE_VALUE_BYTES = 600 * 1024;
+/** Fields of the wide messages {@link heavy} adds. */
+export const WIDE_FIELDS = 2000;
+
+/**
+ * One message in 997 carries a 600 KiB value, one in 1009 has 2,000 more fields (names that
+ * are not integers, so the handler's object keeps the produced order for the digest).
+ */
+export const heavy: Extras = (i) => {
+  if (i % 997 === 500) {
+    return [["large", `${i}:${"é日🚀abc".repeat(LARGE_VALUE_BYTES / 12)}`]];
+  }
+  if (i % 1009 === 700) {
+    return Array.from({ length: WIDE_FIELDS }, (_, j) => [`w${j}`, `${i}.${j}`]);
+  }
+  return [];
+};
+
+/**
+ * Adds `n` messages `{ i, kind, pad, ...extras(i) }` in pipelines of 500 and records their
+ * ids, kinds and fields' digests in the ledger.
+ */
 export async function produce(
   d: Direct,
   stream: string,
   ledger: Ledger,
   from: number,
   n: number,
+  extras: Extras = () => [],
 ): Promise<void> {
   for (let start = from; start < from + n; start += 500) {
     const end = Math.min(from + n, start + 500);
     const multi = d.multi();
     const kinds: Kind[] = [];
+    const digests: string[] = [];
     for (let i = start; i < end; i++) {
       const kind = kindOf(i);
+      const pairs: [string, string][] = [
+        ["i", String(i)],
+        ["kind", kind],
+        ["pad", "x".repeat(32)],
+        ...extras(i),
+      ];
       kinds.push(kind);
-      multi.addCommand(["XADD", stream, "*", "i", String(i), "kind", kind, "pad", "x".repeat(32)]);
+      digests.push(fieldsDigest(pairs));
+      multi.addCommand(["XADD", stream, "*", ...pairs.flat()]);
     }
-    ledger.produced((await multi.execAsPipeline()).map(String), kinds);
+    ledger.produced((await multi.execAsPipeline()).map(String), kinds, digests);
   }
 }
 

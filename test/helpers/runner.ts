@@ -28,6 +28,11 @@ export type RunOptions = {
   deadlineMs: number;
   prngStart: number;
   batchSize?: number;
+  /**
+   * Where a drain creates a missing group. `$` as deployed: a harness that creates at `0`
+   * would redeliver whatever a lost group skipped and hide the loss. @default "$"
+   */
+  groupStartId?: string;
 };
 
 export type RunStats = {
@@ -78,7 +83,7 @@ export async function runUntilDrained(o: RunOptions): Promise<RunStats> {
           timeBudgetMs: 5000,
           concurrency: 16,
           minIdleMs: o.minIdleMs,
-          groupStartId: "0",
+          groupStartId: o.groupStartId ?? "$",
           dlqStream: o.dlqStream,
           signal: abort.signal,
         });

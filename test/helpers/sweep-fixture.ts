@@ -15,8 +15,13 @@ export type Fixture = {
   readonly stream: string;
   readonly dlq: string;
   readonly redis: SweepRedis;
-  /** Adds entries and reads them into DRAIN's PEL (delivery 1). */
+  /**
+   * Adds entries, reads them into DRAIN's PEL (delivery 1) and records that run as failed,
+   * as the drain does when its handler throws.
+   */
   pending(fields: Record<string, string>[]): Promise<string[]>;
+  /** Sets the recorded count of failed handler runs of `ids`. */
+  failures(ids: string[], runs: number): Promise<void>;
   /** Sets idle time (and optionally the delivery counter) without counting a delivery. */
   age(ids: string[], idleMs: number, deliveries?: number): Promise<void>;
   /** The PEL as [id, consumer, idle, deliveries] rows. */
@@ -43,7 +48,12 @@ export function useFixture(label: string): Fixture {
         ids.push(String(await d.sendCommand(["XADD", f.stream, "*", ...Object.entries(x).flat()])));
       }
       await d.sendCommand(["XREADGROUP", "GROUP", GROUP, DRAIN, "STREAMS", f.stream, ">"]);
+      await f.failures(ids, 1);
       return ids;
+    },
+    failures: async (ids, runs) => {
+      const record = ids.flatMap((id) => [id, String(runs)]);
+      await d.sendCommand(["HSET", `${f.stream}:${GROUP}:failures`, ...record]);
     },
     age: async (ids, idleMs, deliveries) => {
       const retry = deliveries === undefined ? [] : ["RETRYCOUNT", String(deliveries)];

@@ -1,52 +1,77 @@
+import { RESP_TYPES } from "redis";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseDeadLetter, truncateError } from "../../src/lib/dead-letter/entry";
-import { listDeadLetters, moveToDeadLetter, RequestBudget, redrive } from "../../src/lib/index";
+import { DEAD_LETTER_HEADER } from "../../src/lib/dead-letter/entry";
+import {
+  listDeadLetters,
+  type MoveOptions,
+  moveToDeadLetter,
+  RequestBudget,
+  redrive,
+  streamKeys,
+} from "../../src/lib/index";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("dlq");
 const { d } = ks;
+const redis = upstash();
+/** Strings of the metadata pairs every dead letter starts with. */
+const HEADER_STRINGS = DEAD_LETTER_HEADER.length * 2;
 let stream: string;
 let dlq: string;
-const redis = upstash();
 
 beforeEach(() => {
   stream = ks.key("orders");
   dlq = ks.key("orders:dlq");
 });
 
-/** Adds entries and reads them into consumer c's PEL. */
-async function pending(fields: Record<string, string>[]): Promise<string[]> {
-  await d.sendCommand(["XGROUP", "CREATE", stream, "g", "$", "MKSTREAM"]);
+type Raw = string | Buffer;
+
+/** Adds entries (flat field/value lists) and reads them into consumer c's PEL. */
+async function pending(entries: Raw[][], key = stream): Promise<string[]> {
+  await d.sendCommand(["XGROUP", "CREATE", key, "g", "$", "MKSTREAM"]);
   const ids: string[] = [];
-  for (const f of fields) {
-    ids.push(String(await d.sendCommand(["XADD", stream, "*", ...Object.entries(f).flat()])));
+  for (const flat of entries) {
+    ids.push(String(await d.sendCommand(["XADD", key, "*", ...flat])));
   }
-  await d.sendCommand(["XREADGROUP", "GROUP", "g", "c", "STREAMS", stream, ">"]);
+  await d.sendCommand(["XREADGROUP", "GROUP", "g", "c", "STREAMS", key, ">"]);
   return ids;
 }
 
-function move(entries: { id: string; fields: Record<string, string> }[], consumer = "c") {
+function move(ids: string[], options: Partial<MoveOptions> = {}) {
   return moveToDeadLetter({
     redis,
     stream,
     group: "g",
-    consumer,
+    consumer: "c",
     dlqStream: dlq,
     dlqMaxLen: 1000,
-    entries: entries.map((e) => ({
-      ...e,
-      reason: "permanent_error" as const,
-      error: "bad amount",
-    })),
+    entries: ids.map((id) => ({ id, reason: "permanent_error", error: "bad amount" })),
     now: 1795709122566,
+    ...options,
   });
 }
 
+/** One entry's flat field/value list, as raw bytes (ground truth, not the code under test). */
+async function rawEntry(key: string, id: string): Promise<Buffer[]> {
+  const bytes = d.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  const reply = (await bytes.sendCommand(["XRANGE", key, id, id])) as unknown as [
+    Buffer,
+    Buffer[],
+  ][];
+  return reply[0]?.[1] ?? [];
+}
+
+async function dlqIds(): Promise<string[]> {
+  const rows = (await d.sendCommand(["XRANGE", dlq, "-", "+"])) as [string, string[]][];
+  return rows.map(([id]) => id);
+}
+
+const buffers = (flat: Raw[]) => flat.map((s) => Buffer.from(s));
+
 describe("moveToDeadLetter", () => {
   it("writes every field of the contract and acks the entry", async () => {
-    const fields = { orderID: "A-1", amount: "007", note: '{"x":1}' };
-    const [id = ""] = await pending([fields]);
-    expect(await move([{ id, fields }])).toEqual([id]);
+    const [id = ""] = await pending([["orderID", "A-1", "amount", "007", "note", '{"x":1}']]);
+    expect((await move([id])).moved).toEqual([id]);
     const { entries } = await listDeadLetters({ redis, dlqStream: dlq });
     expect(entries).toEqual([
       {
@@ -56,72 +81,157 @@ describe("moveToDeadLetter", () => {
         group: "g",
         lastConsumer: "c",
         deliveries: 1,
+        failures: 0,
         reason: "permanent_error",
         error: "bad amount",
         deadAt: 1795709122566,
-        payload: fields,
+        payload: { orderID: "A-1", amount: "007", note: '{"x":1}' },
+        pairs: [
+          ["orderID", "A-1"],
+          ["amount", "007"],
+          ["note", '{"x":1}'],
+        ],
       },
     ]);
     expect(await d.sendCommand(["XPENDING", stream, "g"])).toEqual([0, null, null, null]);
   });
 
+  it("stores the metadata first, in a fixed order, then the original pairs", async () => {
+    const [id = ""] = await pending([["reason", "mine", "a", "1"]]);
+    await move([id]);
+    const [dlqId = ""] = await dlqIds();
+    expect((await rawEntry(dlq, dlqId)).map(String)).toEqual([
+      ...["original_id", id, "original_stream", stream, "group", "g", "last_consumer", "c"],
+      ...["deliveries", "1", "failures", "0", "reason", "permanent_error"],
+      ...["error", "bad amount", "dead_at", "1795709122566", "format", "pairs"],
+      ...["reason", "mine", "a", "1"],
+    ]);
+  });
+
+  it("copies invalid UTF-8, repeated field names and their order byte for byte", async () => {
+    const original = [
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from([0xc3]),
+      "a",
+      "1",
+      "",
+      "\u{feff}bom",
+      "a",
+      Buffer.from([0xed, 0xa0, 0x80]),
+    ];
+    const [id = ""] = await pending([original]);
+    expect((await move([id])).moved).toEqual([id]);
+    const [dlqId = ""] = await dlqIds();
+    expect((await rawEntry(dlq, dlqId)).slice(HEADER_STRINGS)).toEqual(buffers(original));
+  });
+
+  it("records the failed handler runs counted for the entry and removes its count", async () => {
+    const [id = "", other = ""] = await pending([
+      ["n", "1"],
+      ["n", "2"],
+    ]);
+    const { failures } = streamKeys(stream, "g");
+    await d.sendCommand(["HSET", failures, id, "2", other, "5"]);
+    await move([id]);
+    const { entries } = await listDeadLetters({ redis, dlqStream: dlq });
+    expect(entries[0]?.failures).toBe(2);
+    expect(await d.sendCommand(["HGETALL", failures])).toEqual([other, "5"]);
+  });
+
   it("skips an entry that is no longer pending for that consumer", async () => {
-    const [id = ""] = await pending([{ a: "1" }]);
+    const [id = ""] = await pending([["a", "1"]]);
     await d.sendCommand(["XACK", stream, "g", id]);
-    expect(await move([{ id, fields: { a: "1" } }])).toEqual([]);
+    expect(await move([id])).toMatchObject({ moved: [], notPending: [id] });
     expect(await d.xLen(dlq)).toBe(0);
   });
 
+  it("dead-letters entries read without acks when no consumer is given", async () => {
+    await d.sendCommand(["XGROUP", "CREATE", stream, "g", "$", "MKSTREAM"]);
+    const id = String(await d.sendCommand(["XADD", stream, "*", "a", "1"]));
+    await d.sendCommand(["XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", stream, ">"]);
+    expect((await move([id], { consumer: "" })).moved).toEqual([id]);
+    const { entries } = await listDeadLetters({ redis, dlqStream: dlq });
+    expect(entries[0]).toMatchObject({ originalId: id, lastConsumer: "", deliveries: 1 });
+  });
+
+  it("acks an entry deleted while pending and reports it gone, without a dead letter", async () => {
+    const [id = ""] = await pending([["a", "1"]]);
+    await d.sendCommand(["XDEL", stream, id]);
+    expect(await move([id])).toMatchObject({ moved: [], gone: [id] });
+    expect(await d.sendCommand(["XPENDING", stream, "g"])).toEqual([0, null, null, null]);
+    expect(await d.xLen(dlq)).toBe(0);
+  });
+
+  it("reports an entry Redis refuses as failed and still moves the others", async () => {
+    const [a = "", b = ""] = await pending([
+      ["n", "1"],
+      ["n", "2"],
+    ]);
+    const result = await move([a, "not-an-id", b]);
+    expect(result.moved).toEqual([a, b]);
+    expect(result.failed).toEqual([{ id: "not-an-id", error: expect.stringMatching(/stream ID/) }]);
+  });
+
   it("never dead-letters the same entry twice when two moves race", async () => {
-    const ids = await pending(Array.from({ length: 20 }, (_, i) => ({ n: String(i) })));
-    const entries = ids.map((id, i) => ({ id, fields: { n: String(i) } }));
-    const [a, b] = await Promise.all([move(entries), move(entries)]);
-    expect([...(a ?? []), ...(b ?? [])].sort()).toEqual([...ids].sort());
+    const ids = await pending(Array.from({ length: 20 }, (_, i) => ["n", String(i)]));
+    const [a, b] = await Promise.all([move(ids), move(ids)]);
+    expect([...(a?.moved ?? []), ...(b?.moved ?? [])].sort()).toEqual([...ids].sort());
     expect(await d.xLen(dlq)).toBe(20);
   });
 
   it("moves 500 entries in 5 requests", async () => {
-    const ids = await pending(Array.from({ length: 500 }, (_, i) => ({ n: String(i) })));
+    const ids = await pending(Array.from({ length: 500 }, (_, i) => ["n", String(i)]));
     const budget = new RequestBudget();
-    await moveToDeadLetter({
-      redis,
-      stream,
-      group: "g",
-      consumer: "c",
-      dlqStream: dlq,
-      dlqMaxLen: 100000,
-      entries: ids.map((id) => ({ id, fields: { n: "x" }, reason: "max_deliveries", error: "e" })),
-      budget,
-    });
+    const result = await move(ids, { dlqMaxLen: 100000, budget });
+    expect(result.moved).toHaveLength(500);
     expect(await d.xLen(dlq)).toBe(500);
     expect(budget.used).toBe(5);
+  });
+
+  it("reports the entries of chunks the budget no longer fits as not sent", async () => {
+    const ids = await pending(Array.from({ length: 150 }, (_, i) => ["n", String(i)]));
+    const result = await move(ids, { budget: new RequestBudget(2) });
+    expect(result.moved).toEqual(ids.slice(0, 100));
+    expect(result.notSent).toEqual(ids.slice(100));
   });
 });
 
 describe("redrive", () => {
-  it("restores the exact fields on the source stream and empties the dead-letter stream", async () => {
-    const fields = {
-      "": "empty name",
-      zero: "007",
-      uni: "Zoë 🚀",
-      json: '{"a":[1]}',
-      long: "x".repeat(5000),
-    };
-    const [id = ""] = await pending([fields]);
-    await move([{ id, fields }]);
+  it("restores the original pairs, then original_id, and empties the dead-letter stream", async () => {
+    const original = ["", "empty name", "zero", "007", "uni", "Zoë 🚀", "long", "x".repeat(5000)];
+    const [id = ""] = await pending([original]);
+    await move([id]);
     const report = await redrive({ redis, stream, dlqStream: dlq });
-    expect(report.moved).toHaveLength(1);
+    expect(report).toMatchObject({ moved: [{ originalId: id }], skipped: [], next: null });
     const newId = report.moved[0]?.newId ?? "";
-    const [[, flat]] = (await d.sendCommand(["XRANGE", stream, newId, newId])) as [
-      [string, string[]],
-    ];
-    expect(Object.fromEntries(pairs(flat))).toEqual(fields);
+    expect((await rawEntry(stream, newId)).map(String)).toEqual([...original, "original_id", id]);
     expect(await d.xLen(dlq)).toBe(0);
   });
 
+  it("restores invalid UTF-8, repeated field names and their order byte for byte", async () => {
+    const original = [Buffer.from([0xff]), Buffer.from([0xc3, 0x28]), "a", "1", "a", "2"];
+    const [id = ""] = await pending([original]);
+    await move([id]);
+    const { moved } = await redrive({ redis, stream, dlqStream: dlq });
+    const back = await rawEntry(stream, moved[0]?.newId ?? "");
+    expect(back).toEqual(buffers([...original, "original_id", id]));
+  });
+
+  it("keeps the first original_id when a message dies and is redriven again", async () => {
+    const [first = ""] = await pending([["a", "1"]]);
+    await move([first]);
+    const again = (await redrive({ redis, stream, dlqStream: dlq })).moved[0]?.newId ?? "";
+    await d.sendCommand(["XREADGROUP", "GROUP", "g", "c", "STREAMS", stream, ">"]);
+    await move([again]);
+    const { moved } = await redrive({ redis, stream, dlqStream: dlq });
+    expect(moved[0]?.originalId).toBe(again);
+    const back = await rawEntry(stream, moved[0]?.newId ?? "");
+    expect(back.map(String)).toEqual(["a", "1", "original_id", first]);
+  });
+
   it("changes nothing on a dry run", async () => {
-    const [id = ""] = await pending([{ a: "1" }]);
-    await move([{ id, fields: { a: "1" } }]);
+    const [id = ""] = await pending([["a", "1"]]);
+    await move([id]);
     const before = await d.xLen(stream);
     const report = await redrive({ redis, stream, dlqStream: dlq, dryRun: true });
     expect(report).toMatchObject({ dryRun: true, moved: [{ originalId: id, newId: null }] });
@@ -129,17 +239,23 @@ describe("redrive", () => {
     expect(await d.xLen(stream)).toBe(before);
   });
 
-  it("moves at most count entries, oldest first", async () => {
-    const ids = await pending([{ n: "1" }, { n: "2" }, { n: "3" }]);
-    await move(ids.map((id, i) => ({ id, fields: { n: String(i + 1) } })));
+  it("looks at most count entries, oldest first, and says where to go on", async () => {
+    const ids = await pending([
+      ["n", "1"],
+      ["n", "2"],
+      ["n", "3"],
+    ]);
+    await move(ids);
+    const third = (await dlqIds())[2];
     const report = await redrive({ redis, stream, dlqStream: dlq, count: 2 });
     expect(report.moved.map((m) => m.originalId)).toEqual(ids.slice(0, 2));
+    expect(report.next).toBe(third);
     expect(await d.xLen(dlq)).toBe(1);
   });
 
   it("never duplicates an entry when two redrives race", async () => {
-    const ids = await pending(Array.from({ length: 10 }, (_, i) => ({ n: String(i) })));
-    await move(ids.map((id, i) => ({ id, fields: { n: String(i) } })));
+    const ids = await pending(Array.from({ length: 10 }, (_, i) => ["n", String(i)]));
+    await move(ids);
     const before = await d.xLen(stream);
     await Promise.all([
       redrive({ redis, stream, dlqStream: dlq }),
@@ -147,12 +263,81 @@ describe("redrive", () => {
     ]);
     expect((await d.xLen(stream)) - before).toBe(10);
   });
+
+  it("skips a dead letter from another stream and moves the next one", async () => {
+    const otherStream = ks.key("refunds");
+    const [foreign = ""] = await pending([["r", "1"]], otherStream);
+    await move([foreign], { stream: otherStream });
+    const [own = ""] = await pending([["a", "1"]]);
+    await move([own]);
+    const [foreignDlqId] = await dlqIds();
+    const report = await redrive({ redis, stream, dlqStream: dlq });
+    expect(report.skipped).toEqual([{ id: foreignDlqId, reason: "other_stream" }]);
+    expect(report.moved.map((m) => m.originalId)).toEqual([own]);
+    expect(await dlqIds()).toEqual([foreignDlqId]);
+  });
+
+  it("skips a malformed dead letter and moves the next one", async () => {
+    const junk = String(await d.sendCommand(["XADD", dlq, "*", "hello", "world"]));
+    const [id = ""] = await pending([["a", "1"]]);
+    await move([id]);
+    const report = await redrive({ redis, stream, dlqStream: dlq });
+    expect(report.skipped).toEqual([{ id: junk, reason: "malformed" }]);
+    expect(report.moved.map((m) => m.originalId)).toEqual([id]);
+  });
+
+  it("goes on past a page of skipped entries from the next id it reports", async () => {
+    await d.sendCommand(["XADD", dlq, "*", "junk", "1"]);
+    await d.sendCommand(["XADD", dlq, "*", "junk", "2"]);
+    const [id = ""] = await pending([["a", "1"]]);
+    await move([id]);
+    const first = await redrive({ redis, stream, dlqStream: dlq, count: 2 });
+    expect(first.moved).toEqual([]);
+    const second = await redrive({ redis, stream, dlqStream: dlq, start: first.next ?? "" });
+    expect(second.moved.map((m) => m.originalId)).toEqual([id]);
+  });
+
+  it("reports a dead letter Redis refuses as failed and leaves it in place", async () => {
+    const [id = ""] = await pending([["a", "1"]]);
+    await move([id]);
+    const [dlqId] = await dlqIds();
+    await d.sendCommand(["DEL", stream]);
+    await d.sendCommand(["SET", stream, "not a stream"]);
+    const report = await redrive({ redis, stream, dlqStream: dlq });
+    expect(report.skipped).toEqual([
+      { id: dlqId, reason: "failed", error: expect.stringMatching(/WRONGTYPE/) },
+    ]);
+    expect(await d.xLen(dlq)).toBe(1);
+  });
+
+  it("puts back a dead letter of the older layout, its names sorted", async () => {
+    const dlqId = String(await d.sendCommand([...legacyXAdd(), '{"b":"2","a":"Zoë"}']));
+    const report = await redrive({ redis, stream, dlqStream: dlq });
+    expect(report.moved).toEqual([
+      { dlqId, originalId: "1795709122500-0", newId: expect.any(String) },
+    ]);
+    const back = await rawEntry(stream, report.moved[0]?.newId ?? "");
+    expect(back.map(String)).toEqual(["a", "Zoë", "b", "2", "original_id", "1795709122500-0"]);
+  });
 });
+
+/** XADD of a dead letter as the older layout wrote it; the payload JSON goes last. */
+function legacyXAdd(): string[] {
+  return [
+    ...["XADD", dlq, "*", "original_id", "1795709122500-0", "original_stream", stream],
+    ...["group", "g", "last_consumer", "c", "deliveries", "3", "reason", "max_deliveries"],
+    ...["error", "boom", "dead_at", "1795709122566", "payload"],
+  ];
+}
 
 describe("listDeadLetters", () => {
   it("lists newest first and pages with next", async () => {
-    const ids = await pending([{ n: "1" }, { n: "2" }, { n: "3" }]);
-    await move(ids.map((id, i) => ({ id, fields: { n: String(i + 1) } })));
+    const ids = await pending([
+      ["n", "1"],
+      ["n", "2"],
+      ["n", "3"],
+    ]);
+    await move(ids);
     const first = await listDeadLetters({ redis, dlqStream: dlq, count: 2 });
     expect(first.entries.map((e) => e.originalId)).toEqual([ids[2], ids[1]]);
     const second = await listDeadLetters({
@@ -164,24 +349,25 @@ describe("listDeadLetters", () => {
     expect(second.entries.map((e) => e.originalId)).toEqual([ids[0]]);
     expect(second.next).toBeNull();
   });
-});
 
-describe("format helpers", () => {
-  it("cuts errors to 1 KiB without splitting a character", () => {
-    const cut = truncateError("é".repeat(2000));
-    expect(new TextEncoder().encode(cut).length).toBeLessThanOrEqual(1024);
-    expect(cut.endsWith("é...")).toBe(true);
+  it("lists an entry it cannot read as unreadable, beside the others", async () => {
+    const [id = ""] = await pending([["a", "1"]]);
+    await move([id]);
+    const junk = String(await d.sendCommand(["XADD", dlq, "*", "hello", "world"]));
+    const page = await listDeadLetters({ redis, dlqStream: dlq });
+    expect(page.entries.map((e) => e.originalId)).toEqual([id]);
+    expect(page.unreadable).toEqual([{ id: junk, error: expect.stringMatching(/metadata/) }]);
   });
 
-  it("rejects a dead-letter entry whose payload is not a JSON object", () => {
-    expect(() => parseDeadLetter("1-0", { payload: "[1]" })).toThrow(/not a JSON object/);
+  it("lists a dead letter of the older layout", async () => {
+    await d.sendCommand([...legacyXAdd(), '{"amount":"12"}']);
+    const { entries } = await listDeadLetters({ redis, dlqStream: dlq });
+    expect(entries[0]).toMatchObject({
+      originalId: "1795709122500-0",
+      deliveries: 3,
+      failures: 0,
+      payload: { amount: "12" },
+      pairs: [["amount", "12"]],
+    });
   });
 });
-
-function pairs(flat: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    out.push([flat[i] ?? "", flat[i + 1] ?? ""]);
-  }
-  return out;
-}

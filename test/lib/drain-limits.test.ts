@@ -17,7 +17,13 @@ let bridge: Bridge;
 
 beforeAll(async () => {
   // A bridge of this file's own: its request counter and fault knob are not shared.
-  bridge = await startBridge({ redisUrl: inject("redisUrl"), token: "t", port: 0, log: () => {} });
+  bridge = await startBridge({
+    redisUrl: inject("redisUrl"),
+    token: "t",
+    port: 0,
+    log: () => {},
+    profile: "upstash",
+  });
 });
 afterAll(async () => {
   await bridge.close();

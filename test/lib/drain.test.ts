@@ -45,7 +45,16 @@ describe("reading", () => {
     const seen: StreamMessage[] = [];
     await drain({ handler: (m) => void seen.push(m) });
     expect(seen).toEqual([
-      { id, stream, group: "g", consumer: "c1", fields: { n: "0" }, deliveries: 1 },
+      {
+        id,
+        originalId: id,
+        stream,
+        group: "g",
+        consumer: "c1",
+        fields: { n: "0" },
+        pairs: [["n", "0"]],
+        deliveries: 1,
+      },
     ]);
   });
 
@@ -148,18 +157,28 @@ describe("acknowledging", () => {
     const [[, flat]] = (await d.sendCommand(["XRANGE", `${stream}:dlq`, "-", "+"])) as [
       [string, string[]],
     ];
-    const f = Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
-    expect(f).toMatchObject({
-      original_id: id,
-      original_stream: stream,
-      group: "g",
-      last_consumer: "c1",
-      deliveries: "1",
-      reason: "permanent_error",
-      error: "amount must be positive",
-      payload: '{"n":"0"}',
-    });
-    expect(Number(f.dead_at)).toBeGreaterThan(0);
+    expect(flat.slice(0, 16)).toEqual([
+      "original_id",
+      id,
+      "original_stream",
+      stream,
+      "group",
+      "g",
+      "last_consumer",
+      "c1",
+      "deliveries",
+      "1",
+      "failures",
+      "0",
+      "reason",
+      "permanent_error",
+      "error",
+      "amount must be positive",
+    ]);
+    // dead_at, then the format and the original pairs verbatim.
+    expect(flat[16]).toBe("dead_at");
+    expect(Number(flat[17])).toBeGreaterThan(0);
+    expect(flat.slice(18)).toEqual(["format", "pairs", "n", "0"]);
     expect(await pendingCount(d, stream)).toBe(0);
   });
 
@@ -214,16 +233,40 @@ describe("acknowledging", () => {
     expect(calls).toBe(2);
   });
 
-  it("leaves nothing pending and acks nothing in NOACK mode", async () => {
-    await fill(d, stream, 4);
+  it("leaves nothing pending in NOACK mode and dead-letters what failed, losing nothing", async () => {
+    const ids = await fill(d, stream, 4);
     const report = await drain({
       noAck: true,
-      handler: () => {
-        throw new Error("lost by design");
+      handler: (m) => {
+        if (m.fields.n !== "0") {
+          throw new Error("no retry possible");
+        }
       },
     });
-    expect(report).toMatchObject({ read: 4, failed: 4 });
+    expect(report).toMatchObject({ read: 4, failed: 3, deadLettered: 3 });
     expect(await pendingCount(d, stream)).toBe(0);
+    const dead = (await d.sendCommand(["XRANGE", `${stream}:dlq`, "-", "+"])) as [
+      string,
+      string[],
+    ][];
+    expect(dead.map(([, f]) => [f[1], f[13]])).toEqual(
+      ids.slice(1).map((id) => [id, "noack_failed"]),
+    );
+  });
+});
+
+describe("NOACK and a full dead-letter stream", () => {
+  it("still dead-letters a NOACK failure, which nothing else holds", async () => {
+    await fill(d, stream, 2);
+    const report = await drain({
+      noAck: true,
+      dlqMaxLen: 1,
+      handler: () => {
+        throw new Error("no retry possible");
+      },
+    });
+    expect(report).toMatchObject({ read: 2, failed: 2, deadLettered: 2 });
+    expect(await d.xLen(`${stream}:dlq`)).toBe(2);
   });
 });
 

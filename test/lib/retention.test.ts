@@ -1,6 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { nextStreamId } from "../../src/lib/sweep/cursor";
-import { ackedTrimBound, trimStream } from "../../src/lib/trim/trim";
+import {
+  ackedTrimBound,
+  lowestNeed,
+  maxLenMinId,
+  nthNewestRange,
+  trimStream,
+} from "../../src/lib/trim/trim";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("retention");
@@ -8,6 +14,7 @@ const { d } = ks;
 let stream: string;
 const redis = upstash();
 const acked = { kind: "acked" } as const;
+const maxlen = (maxLen: number) => ({ kind: "maxlen", maxLen }) as const;
 
 beforeEach(() => {
   stream = ks.key("orders");
@@ -19,6 +26,12 @@ async function add(n: number): Promise<string[]> {
     ids.push(String(await d.sendCommand(["XADD", stream, "*", "n", String(i)])));
   }
   return ids;
+}
+
+/** `n` entries sent at once (one connection keeps their order), their ids oldest first. */
+async function addMany(n: number): Promise<string[]> {
+  const args = Array.from({ length: n }, (_, i) => ["XADD", stream, "*", "n", String(i)]);
+  return (await Promise.all(args.map((a) => d.sendCommand(a)))).map(String);
 }
 
 const group = (name: string, start: string) =>
@@ -77,6 +90,9 @@ describe("trimStream acked", () => {
     expect(await trimStream({ redis, stream, policy: acked })).toEqual({
       trimmed: 0,
       minId: null,
+      heldBack: 0,
+      heldReason: null,
+      heldBy: null,
       requests: 1,
     });
   });
@@ -94,14 +110,154 @@ describe("trimStream acked", () => {
 });
 
 describe("trimStream maxlen", () => {
-  it("keeps about the last N entries", async () => {
-    const args = Array.from({ length: 1000 }, (_, i) => ["XADD", stream, "*", "n", String(i)]);
-    await Promise.all(args.map((a) => d.sendCommand(a)));
-    const report = await trimStream({ redis, stream, policy: { kind: "maxlen", maxLen: 100 } });
-    const length = await d.xLen(stream);
-    expect(length).toBeGreaterThanOrEqual(100);
-    expect(length).toBeLessThan(1000);
-    expect(report.trimmed).toBe(1000 - length);
+  it("trims none of 1,000 entries no group has been delivered yet", async () => {
+    await addMany(1000);
+    await group("g", "0");
+    const report = await trimStream({ redis, stream, policy: maxlen(100) });
+    expect(report).toMatchObject({
+      trimmed: 0,
+      heldBack: 900,
+      heldReason: "undelivered",
+      heldBy: "g",
+    });
+    expect(await d.xLen(stream)).toBe(1000);
+  });
+
+  it("keeps exactly the newest N once every group has acked everything", async () => {
+    const ids = await addMany(1000);
+    await group("g", "0");
+    await read("g", 1000);
+    await ack("g", ids);
+    const report = await trimStream({ redis, stream, policy: maxlen(100) });
+    expect(report).toMatchObject({ trimmed: 900, minId: ids[900], heldBack: 0, heldReason: null });
+    expect(await remaining()).toEqual(ids.slice(900));
+  });
+
+  it("keeps exactly the newest N when few entries are beyond N", async () => {
+    const ids = await addMany(1000);
+    await group("g", "0");
+    await read("g", 1000);
+    await ack("g", ids);
+    expect(await trimStream({ redis, stream, policy: maxlen(900) })).toMatchObject({
+      trimmed: 100,
+      minId: ids[100],
+    });
+    expect(await remaining()).toEqual(ids.slice(100));
+  });
+
+  it("keeps entries still pending, and everything after them", async () => {
+    const ids = await addMany(1000);
+    await group("g", "0");
+    await read("g", 1000);
+    await ack("g", [...ids.slice(0, 300), ...ids.slice(302)]);
+    const report = await trimStream({ redis, stream, policy: maxlen(100) });
+    expect(report).toMatchObject({
+      trimmed: 300,
+      minId: ids[300],
+      heldBack: 600,
+      heldReason: "pending",
+      heldBy: "g",
+    });
+    expect(await remaining()).toEqual(ids.slice(300));
+  });
+
+  it("never trims what the slower of two groups has not read", async () => {
+    const ids = await addMany(1000);
+    await group("fast", "0");
+    await read("fast", 1000);
+    await ack("fast", ids);
+    await group("slow", "0");
+    await read("slow", 400);
+    await ack("slow", ids.slice(0, 400));
+    const report = await trimStream({ redis, stream, policy: maxlen(100) });
+    expect(report).toMatchObject({
+      trimmed: 400,
+      heldBack: 500,
+      heldReason: "undelivered",
+      heldBy: "slow",
+    });
+    expect(await remaining()).toEqual(ids.slice(400));
+  });
+
+  it("does not hold back the entries before a group's $ start", async () => {
+    await addMany(500);
+    await group("late", "$");
+    const after = await addMany(500);
+    const report = await trimStream({ redis, stream, policy: maxlen(100) });
+    expect(report).toMatchObject({ trimmed: 500, heldBack: 400, heldBy: "late" });
+    expect(await remaining()).toEqual(after);
+  });
+
+  it("trims nothing from a stream without groups, in one request", async () => {
+    await addMany(300);
+    expect(await trimStream({ redis, stream, policy: maxlen(100) })).toEqual({
+      trimmed: 0,
+      minId: null,
+      heldBack: 200,
+      heldReason: "no_group",
+      heldBy: null,
+      requests: 1,
+    });
+    expect(await d.xLen(stream)).toBe(300);
+  });
+
+  it("leaves a stream of N entries or fewer alone, in one request", async () => {
+    const ids = await addMany(100);
+    await group("g", "0");
+    await read("g", 100);
+    await ack("g", ids);
+    expect(await trimStream({ redis, stream, policy: maxlen(100) })).toMatchObject({
+      trimmed: 0,
+      requests: 1,
+    });
+  });
+
+  it("treats a missing stream as nothing to trim", async () => {
+    expect(await trimStream({ redis, stream, policy: maxlen(1) })).toMatchObject({
+      trimmed: 0,
+      heldBack: 0,
+    });
+  });
+
+  it("costs three requests with pending entries", async () => {
+    await addMany(10);
+    await group("g", "0");
+    await read("g", 10);
+    expect((await trimStream({ redis, stream, policy: maxlen(5) })).requests).toBe(3);
+  });
+});
+
+describe("nthNewestRange", () => {
+  it("reads the newest N when at least N entries are beyond them", () => {
+    expect(nthNewestRange(1000, 100)).toEqual({ from: "newest", count: 100 });
+  });
+
+  it("reads the oldest entries up to the Nth newest when fewer are beyond N", () => {
+    expect(nthNewestRange(1000, 900)).toEqual({ from: "oldest", count: 101 });
+  });
+});
+
+describe("maxLenMinId", () => {
+  it("cuts at the Nth newest id when every group is past it", () => {
+    expect(maxLenMinId("9-0", { id: "12-0" })).toEqual({ minId: "9-0", held: false });
+    expect(maxLenMinId("9-0", { id: "9-0" })).toEqual({ minId: "9-0", held: false });
+  });
+
+  it("cuts at the lowest needed id when a group is behind the Nth newest", () => {
+    expect(maxLenMinId("9-0", { id: "4-2" })).toEqual({ minId: "4-2", held: true });
+  });
+});
+
+describe("lowestNeed", () => {
+  it("names the group furthest behind and whether a pending entry or a read holds it", () => {
+    const ahead = { name: "ahead", lastDeliveredId: "9-0", oldestPendingId: "7-3" };
+    const behind = { name: "behind", lastDeliveredId: "5-0", oldestPendingId: null };
+    expect(lowestNeed([ahead, behind])).toEqual({
+      id: "5-1",
+      group: behind,
+      reason: "undelivered",
+    });
+    expect(lowestNeed([ahead])).toEqual({ id: "7-3", group: ahead, reason: "pending" });
   });
 });
 

@@ -44,6 +44,7 @@ describe.each(["exponential", "fixed"] as const)(
       const exhausted = ids.slice(0, 30);
       const retryable = ids.slice(30);
       await f.age(exhausted, 60_000, 3);
+      await f.failures(exhausted, 3);
       await f.age(retryable, 60_000, 1);
       const { seen, handler } = recorder();
       const slow = async (...args: Parameters<typeof handler>) => {
@@ -69,7 +70,7 @@ describe("request limits", () => {
     const ids = await f.pending(many(80));
     await f.age(ids, 60_000, 1);
     const { redis, requests } = counting(f.redis);
-    for (const maxRequests of [3, 5, 12, 20]) {
+    for (const maxRequests of [13, 14, 16, 20]) {
       const before = requests();
       const report = await f.run({ redis, maxRequests, pageSize: 10, count: 80 });
       expect(requests() - before).toBe(report.requests);
@@ -91,22 +92,26 @@ describe("request limits", () => {
   it("dead-letters 500 stuck messages in ceil(500/100) script calls plus a few requests", async () => {
     const ids = await f.pending(many(500));
     await f.age(ids, 60_000, 3);
+    await f.failures(ids, 3);
     const { redis, requests } = counting(f.redis);
     const report = await f.run({ redis, count: 500, pageSize: 500 });
     expect(report).toMatchObject({ claimed: 500, deadLettered: 500, retried: 0 });
-    // GET cursor, XPENDING, XCLAIM, 5 dead-letter scripts, XACK+SET, hygiene script.
-    expect(requests()).toBe(10);
-    expect(report.requests).toBe(10);
+    // GET cursor, XPENDING, XCLAIM (+HMGET), 5 dead-letter scripts, XACK+SET, the hygiene
+    // script, the group-position script.
+    expect(requests()).toBe(11);
+    expect(report.requests).toBe(11);
     expect(await f.d.xLen(f.dlq)).toBe(500);
   });
 
   it("dead-letters 500 stuck messages in 4 requests per page of 100", async () => {
     const ids = await f.pending(many(500));
     await f.age(ids, 60_000, 3);
+    await f.failures(ids, 3);
     const report = await f.run({ count: 500 });
     expect(report).toMatchObject({ deadLettered: 500, stoppedBy: "count" });
-    // GET cursor + 5 pages of (XPENDING, XCLAIM, script, XACK+SET) + hygiene script.
-    expect(report.requests).toBe(1 + 5 * 4 + 1);
+    // GET cursor + 5 pages of (XPENDING, XCLAIM+HMGET, script, XACK+SET) + the hygiene and
+    // group-position scripts.
+    expect(report.requests).toBe(1 + 5 * 4 + 2);
   });
 });
 

@@ -44,13 +44,22 @@ function badValues(name: string): Binding[] {
   switch (name) {
     case "UPSTASH_REDIS_REST_URL":
     case "TARGET_URL":
-      return ["not a url", "ftp://example.com/x", "redis://127.0.0.1:6379", "http://", 42, true];
+      return [
+        ...["not a url", "ftp://example.com/x", "redis://127.0.0.1:6379", "http://", 42, true],
+        `htps://x.example/hook?token=${SECRET}`,
+        `https://user:${SECRET}@x.example:99999/`,
+        `https://u%zz:${SECRET}@x.example/hook`,
+        `https://user:${SECRET}%2@x.example/hook#${SECRET}`,
+      ];
     case "STREAM":
     case "GROUP":
     case "DLQ_STREAM":
       return ["with\nnewline", "tab\there", "x".repeat(257), "\u0085nel", true, { a: 1 }];
     case "GROUP_START_ID":
-      return ["latest", "-1", "1-2-3", ">", "$0", true];
+      return [
+        ...["latest", "-1", "1-2-3", ">", "$0", true],
+        ...["18446744073709551616-0", "1-18446744073709551616", "18446744073709551616"],
+      ];
     case "NOACK":
       return ["maybe", "yes", "2", "-1", { on: true }];
     case "TRIM":
@@ -59,10 +68,13 @@ function badValues(name: string): Binding[] {
       return ["linear", "EXPONENTIAL!", "", 5].filter((v) => v !== "");
     case "CONSUME_CRON":
     case "SWEEP_CRON":
-      return ["every minute", "* * * *", "* * * * * *", true];
+      return [
+        ...["every minute", "* * * *", "* * * * * *", true, "a b c d e", "60 * * * *"],
+        ...["* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 0", "* * * * MON#6", "*/0 * * * *"],
+      ];
     case "UPSTASH_REDIS_REST_TOKEN":
     case "ADMIN_TOKEN":
-      return [true, { token: SECRET }];
+      return [true, { token: SECRET }, `${SECRET} two`, `"${SECRET}"`, `${SECRET}\n`, `é${SECRET}`];
     default:
       return [];
   }
@@ -109,6 +121,14 @@ describe("parseConfig: every variable, one at a time", () => {
     }
     tried++;
     expect(() => parseConfig({ ...VALID, DLQ_STREAM: "orders" })).toThrow(/DLQ_STREAM must differ/);
+    // Each alone in range, too few requests together: a sweep page and the trim after it.
+    for (const trim of ["acked", "maxlen:10"]) {
+      tried++;
+      const [least] = CONFIG_RANGES.MAX_REQUESTS;
+      expect(() => parseConfig({ ...VALID, TRIM: trim, MAX_REQUESTS: least })).toThrow(
+        new RegExp(`^MAX_REQUESTS must be at least \\d+ with TRIM=${trim}:`),
+      );
+    }
     reportTried("bad-input-env (parseConfig)", tried);
   });
 });
@@ -148,6 +168,17 @@ describe("through the Worker", () => {
         SWEEP_CRON: "* * * *",
         TARGET_URL: "ftp://example.com/hook",
         DLQ_STREAM: "bad\nname",
+      },
+    ],
+    [
+      "values a shallow check let through",
+      {
+        GROUP_START_ID: "18446744073709551616-0",
+        CONSUME_CRON: "a b c d e",
+        SWEEP_CRON: "* * * * 8",
+        TARGET_URL: `https://u%zz:${SECRET}@x.example/hook?token=${SECRET}#${SECRET}`,
+        MIN_IDLE_MS: "100",
+        MAX_REQUESTS: "9",
       },
     ],
     [

@@ -202,6 +202,20 @@ describe("query values", () => {
     ...["0", "-5", "900001", "1e5", "abc", "99999999999999999999"].map(
       (v): [string, string, string] => ["POST", `/drain?budgetMs=${v}`, "budgetMs"],
     ),
+    ...["18446744073709551616-0", "0-18446744073709551616"].map((v): [string, string, string] => [
+      "POST",
+      `/group/reset?id=${v}`,
+      "id",
+    ]),
+    // Repeated: which value was meant is a guess, so none is used.
+    ["GET", "/dlq?count=5&count=500", "count"],
+    ["GET", "/dlq?count=5&count=5", "count"],
+    ["GET", "/dlq?start=0-1&count=1&start=0-2", "start"],
+    ["POST", "/dlq/redrive?dryRun=true&dryRun=false", "dryRun"],
+    ["POST", "/dlq/redrive?count=1&count=", "count"],
+    ["POST", "/group/reset?id=$&id=0", "id"],
+    ["POST", "/drain?max=1&max=500", "max"],
+    ["POST", "/drain?budgetMs=100&budgetMs=900000", "budgetMs"],
   ];
 
   it(`answers 400 INVALID_QUERY naming the parameter for ${cases.length} bad values`, async () => {
@@ -213,6 +227,22 @@ describe("query values", () => {
         code: "INVALID_QUERY",
       });
       expect(res.body.error?.message).toMatch(new RegExp(`^${parameter}\\b`));
+    }
+  });
+});
+
+describe("ids past the end of the stream", () => {
+  it("answers /group/reset 400 ID_PAST_END naming the id and the last id, moving nothing", async () => {
+    for (const id of ["99999999999999-0", "18446744073709551615-18446744073709551615"]) {
+      const res = await call("POST", `/group/reset?id=${id}`, `Bearer ${TOKEN}`);
+      expect({ id, status: res.status, code: res.body.error?.code }).toEqual({
+        id,
+        status: 400,
+        code: "ID_PAST_END",
+      });
+      expect(res.body.error?.message).toMatch(
+        new RegExp(`^id "${id}" is past the end of the stream, whose last id is "\\d+-\\d+"`),
+      );
     }
   });
 });

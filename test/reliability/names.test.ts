@@ -41,7 +41,7 @@ describe.each(CASES)("%s", (_, stream, groupBinding) => {
       GROUP: groupBinding as string, // a number binding is what wrangler.toml `GROUP = 123` gives
       ADMIN_TOKEN: ADMIN,
       TARGET_URL: target.url,
-      MIN_IDLE_MS: "50",
+      MIN_IDLE_MS: "1000",
     });
   });
   afterAll(async () => {

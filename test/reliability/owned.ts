@@ -94,7 +94,13 @@ export async function startLedgerTarget(ledger: Ledger): Promise<LedgerTarget> {
         fields: Record<string, string>;
       };
       const signal = new AbortController().signal;
-      Promise.resolve(ledger.handler({ ...m, consumer: "worker" }, { signal })).then(
+      const message = {
+        ...m,
+        consumer: "worker",
+        originalId: m.id,
+        pairs: Object.entries(m.fields),
+      };
+      Promise.resolve(ledger.handler(message, { signal })).then(
         () => res.writeHead(200).end("ok"),
         (e: unknown) =>
           res

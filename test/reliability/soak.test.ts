@@ -1,12 +1,14 @@
 /**
  * Soak: N messages through several concurrent drains and sweeps while faults are injected;
- * at the end every message is acked after a success or dead-lettered with the right reason.
- * N = 2,000+ per default run, 100,000+ in total with SOAK=1 (`npm run soak`).
+ * at the end every message is acked after a success or dead-lettered with the right reason,
+ * after MAX_DELIVERIES handler calls exactly unless `permanent_error`. Among them, 600 KiB
+ * values and 2,000-field messages (`heavy`); the bridge loses requests before and after they
+ * ran. N = 2,000+ per default run, 100,000+ in total with SOAK=1 (`npm run soak`).
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { type Bridge, startBridge } from "../../dev/bridge/server";
-import { compareIds, Ledger, produce, report, SOAK } from "../helpers/ledger";
+import { compareIds, heavy, Ledger, produce, report, SOAK } from "../helpers/ledger";
 import { keyspace, upstash, useDirect } from "../helpers/redis";
 import { runUntilDrained } from "../helpers/runner";
 import { sleep } from "../helpers/sleep";
@@ -32,7 +34,7 @@ function producer(stream: string, ledger: Ledger, n: number, chunk = 1000) {
   let busy = true;
   const done = (async () => {
     for (let from = 0; from < n; from += chunk) {
-      await produce(d, stream, ledger, from, Math.min(chunk, n - from));
+      await produce(d, stream, ledger, from, Math.min(chunk, n - from), heavy);
       await sleep(5);
     }
     busy = false;
@@ -101,7 +103,7 @@ describe("soak", () => {
   );
 
   it(
-    "bridge faults: 500s, latency, a bridge restart, blackouts after handlers ran, retries",
+    "bridge faults: 500s before and after commands ran, latency, a bridge restart, blackouts, retries",
     async () => {
       const { ks, stream, createGroup, run, check } = scenario("soak-bridge");
       const ledger = new Ledger("bridge-faults", 2, {
@@ -111,20 +113,24 @@ describe("soak", () => {
       });
       const token = randomBytes(16).toString("hex");
       const base = { redisUrl: inject("redisUrl"), token, log: () => {} };
-      let bridge: Bridge = await startBridge({ ...base, port: 0, latencyMs: 2, faultRate: 0.03 });
+      // Half the injected 500s come after the request ran: its reply is lost, not its effect.
+      const rates = { latencyMs: 2, faultRate: 0.03, faultAfterRate: 0.03 };
+      let bridge: Bridge = await startBridge({ ...base, port: 0, ...rates });
       const url = bridge.url;
       const plain = ledger.watch(upstash({ url, token }));
       // The Worker's client retries a request whose fetch throws (createStreamsRedis).
       const retrying = ledger.watch(upstash({ url, token, retry: true }));
       let calls = 0;
       let faults = 0;
+      let faultsAfter = 0;
       let stopFaults = false;
       try {
         await createGroup();
         const p = producer(stream, ledger, N.bridge);
         // Faults fire as the run progresses (share of messages handled successfully), not on
         // a clock: blackouts (every request answered 500 for 150 ms, so handlers that just
-        // succeeded cannot be acked: a drain cut between the handler's success and the XACK)
+        // succeeded cannot be acked: a drain cut between the handler's success and the XACK;
+        // every other one after the request ran, so reads, acks and moves happen unseen)
         // and, halfway, a restart (the bridge closes with requests in flight, another one
         // takes its port).
         const marks = SOAK ? [5, 15, 25, 35, 45, 50, 55, 65, 75, 85, 95] : [10, 30, 50, 70, 90];
@@ -138,23 +144,20 @@ describe("soak", () => {
             }
             if (mark === 50) {
               faults += bridge.stats().faults;
+              faultsAfter += bridge.stats().faultsAfter;
               await bridge.close();
               await sleep(100);
-              bridge = await startBridge({
-                ...base,
-                port: bridge.port,
-                latencyMs: 2,
-                faultRate: 0.03,
-              });
+              bridge = await startBridge({ ...base, port: bridge.port, ...rates });
               ledger.count("bridgeRestart");
               continue;
             }
-            bridge.knobs.faultRate = 1;
+            const knob = (ledger.faults.blackout ?? 0) % 2 === 0 ? "faultRate" : "faultAfterRate";
+            bridge.knobs[knob] = 1;
             bridge.knobs.latencyMs = 10;
             ledger.count("blackout");
             await sleep(150);
-            bridge.knobs.faultRate = 0.03;
-            bridge.knobs.latencyMs = 2;
+            bridge.knobs[knob] = rates[knob];
+            bridge.knobs.latencyMs = rates.latencyMs;
           }
         })();
         const stats = await runUntilDrained({
@@ -169,6 +172,7 @@ describe("soak", () => {
         await chaos;
         await p.done;
         ledger.count("bridge500", faults + bridge.stats().faults);
+        ledger.count("bridge500AfterRun", faultsAfter + bridge.stats().faultsAfter);
         ledger.count("drainRequestErrors", stats.drainErrors);
         ledger.count("sweepRequestErrors", stats.sweepErrors);
         const { violations, summary } = await check(ledger, true);
@@ -177,6 +181,7 @@ describe("soak", () => {
         expect(violations).toEqual([]);
         expect(summary.lost).toBe(0);
         expect(summary.faults.bridgeRestart).toBe(1);
+        expect(summary.faults.bridge500AfterRun).toBeGreaterThan(0);
       } finally {
         stopFaults = true;
         await bridge.close();

@@ -1,4 +1,7 @@
-/** @module Vitest global setup: a Redis and one shared bridge in front of it. */
+/**
+ * @module Vitest global setup: a Redis and one shared bridge in front of it, with the
+ * `upstash` profile so the suites meet the limits a deployed Worker meets.
+ */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +24,13 @@ export default async function setup(project: TestProject) {
   const redis = await findRedis();
   const workerScript = buildWorker();
   const token = randomBytes(16).toString("hex");
-  const bridge = await startBridge({ redisUrl: redis.url, token, port: 0, log: () => {} });
+  const bridge = await startBridge({
+    redisUrl: redis.url,
+    token,
+    port: 0,
+    profile: "upstash",
+    log: () => {},
+  });
   project.provide("redisUrl", redis.url);
   project.provide("bridgeUrl", bridge.url);
   project.provide("bridgeToken", token);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isRipe, reclaimAfterMs } from "../../src/lib/sweep/backoff";
 import { nextStreamId } from "../../src/lib/sweep/cursor";
-import { isExhausted } from "../../src/lib/sweep/settle";
+import { isExhausted, unrecordedDeliveryLimit } from "../../src/lib/sweep/settle";
 
 const exp = { retryBackoff: "exponential", minIdleMs: 1000, maxBackoffMs: 60_000 } as const;
 
@@ -30,10 +30,20 @@ describe("reclaimAfterMs", () => {
 });
 
 describe("isExhausted", () => {
-  it("dead-letters only once MAX_DELIVERIES handler runs came before the claim", () => {
-    // The counter includes the claim: 3 means two runs failed and this is the third.
-    expect(isExhausted(3, 3)).toBe(false);
-    expect(isExhausted(4, 3)).toBe(true);
+  it("dead-letters once MAX_DELIVERIES handler runs are recorded as failed", () => {
+    expect(isExhausted({ deliveries: 3, failures: 2 }, 3)).toBe(false);
+    expect(isExhausted({ deliveries: 4, failures: 3 }, 3)).toBe(true);
+  });
+
+  it("does not count deliveries that ran no handler (lost replies) as failed runs", () => {
+    expect(isExhausted({ deliveries: 6, failures: 1 }, 3)).toBe(false);
+  });
+
+  it("gives up on a message whose runs never finish, after twice MAX_DELIVERIES + 2 deliveries", () => {
+    // The counter includes the claim just made: 8 deliveries came before it.
+    expect(unrecordedDeliveryLimit(3)).toBe(8);
+    expect(isExhausted({ deliveries: 9, failures: 0 }, 3)).toBe(false);
+    expect(isExhausted({ deliveries: 10, failures: 0 }, 3)).toBe(true);
   });
 });
 

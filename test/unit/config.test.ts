@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/lib/config/defaults";
-import { CONFIG_VARIABLES, parseConfig } from "../../src/lib/config/env";
+import { CONFIG_VARIABLES, parseAdminToken, parseConfig } from "../../src/lib/config/env";
 import { ConfigError } from "../../src/lib/errors";
+import { sweepMinRequests } from "../../src/lib/sweep/options";
 import { refusal } from "../helpers/refusal";
 
 const configError = (env: Record<string, unknown>) => refusal(ConfigError, () => parseConfig(env));
@@ -137,6 +138,41 @@ describe("parseConfig", () => {
     expect(configError({ ...BASE, MAX_REQUESTS: "2" }).variable).toBe("MAX_REQUESTS");
   });
 
+  it("refuses a MAX_REQUESTS too small for one sweep page, which would never retry anything", () => {
+    const least = sweepMinRequests({ kind: "none" }, DEFAULTS.sweepPageSize);
+    expect(least).toBeGreaterThan(9);
+    const error = configError({ ...BASE, MAX_REQUESTS: String(least - 1) });
+    expect(error.variables).toEqual(["MAX_REQUESTS"]);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^MAX_REQUESTS must be an integer between ${least} and 100000, .*got "${least - 1}"$`,
+      ),
+    );
+    expect(parseConfig({ ...BASE, MAX_REQUESTS: String(least) }).maxRequests).toBe(least);
+  });
+
+  it.each([
+    ["acked", { kind: "acked" }],
+    ["maxlen:1000", { kind: "maxlen", maxLen: 1000 }],
+  ] as const)("asks more MAX_REQUESTS of TRIM=%s, for the trim after the page", (value, policy) => {
+    const least = sweepMinRequests(policy, DEFAULTS.sweepPageSize);
+    expect(least).toBeGreaterThan(sweepMinRequests({ kind: "none" }, DEFAULTS.sweepPageSize));
+    const error = configError({ ...BASE, TRIM: value, MAX_REQUESTS: String(least - 1) });
+    expect(error.variables).toEqual(["MAX_REQUESTS"]);
+    expect(error.message).toBe(
+      `MAX_REQUESTS must be at least ${least} with TRIM=${value}: one sweep page and the trim after it need that many requests, got ${least - 1}`,
+    );
+    expect(parseConfig({ ...BASE, TRIM: value, MAX_REQUESTS: least }).maxRequests).toBe(least);
+  });
+
+  it("refuses a MIN_IDLE_MS shorter than a lease can hold, and takes 1000", () => {
+    expect(configError({ ...BASE, MIN_IDLE_MS: "100" }).message).toBe(
+      'MIN_IDLE_MS must be an integer between 1000 and 604800000, got "100"',
+    );
+    expect(configError({ ...BASE, MIN_IDLE_MS: 999 }).variable).toBe("MIN_IDLE_MS");
+    expect(parseConfig({ ...BASE, MIN_IDLE_MS: "1000" }).minIdleMs).toBe(1000);
+  });
+
   it("says a missing required variable is required", () => {
     const { STREAM: _omitted, ...env } = BASE;
     const error = configError(env);
@@ -157,7 +193,7 @@ describe("parseConfig", () => {
 
   it("rejects a URL that is not http(s)", () => {
     expect(configError({ ...BASE, UPSTASH_REDIS_REST_URL: "redis://localhost:6379" }).message).toBe(
-      'UPSTASH_REDIS_REST_URL must be an http(s) URL, got "redis://localhost:6379"',
+      'UPSTASH_REDIS_REST_URL must be an http(s) URL, any user name and password in it percent-encoded, got "redis://localhost:6379"',
     );
   });
 
@@ -179,6 +215,23 @@ describe("parseConfig", () => {
     expect(configError({ ...BASE, GROUP_START_ID: ">" }).variable).toBe("GROUP_START_ID");
   });
 
+  it.each(["18446744073709551616-0", "1-18446744073709551616", "18446744073709551616"])(
+    "refuses GROUP_START_ID %s, past 64 bits, saying so",
+    (id) => {
+      expect(configError({ ...BASE, GROUP_START_ID: id }).message).toBe(
+        `GROUP_START_ID must be "$", "0" or a stream id like "1700000000000-0", each part at most 2^64 - 1, got "${id}": a part of the id is above 18446744073709551615 (2^64 - 1)`,
+      );
+    },
+  );
+
+  it("accepts a GROUP_START_ID of 2^64 - 1 in both parts, and a bare millisecond", () => {
+    const top = "18446744073709551615-18446744073709551615";
+    expect(parseConfig({ ...BASE, GROUP_START_ID: top }).groupStartId).toBe(top);
+    expect(parseConfig({ ...BASE, GROUP_START_ID: "1700000000000" }).groupStartId).toBe(
+      "1700000000000",
+    );
+  });
+
   it("rejects a DLQ_STREAM equal to STREAM", () => {
     expect(configError({ ...BASE, DLQ_STREAM: "orders:payments" }).message).toBe(
       'DLQ_STREAM must differ from STREAM, got "orders:payments"',
@@ -189,10 +242,27 @@ describe("parseConfig", () => {
     expect(configError({ ...BASE, SWEEP_CRON: "*/5 * *" }).variable).toBe("SWEEP_CRON");
   });
 
+  it("refuses five junk fields as a cron, naming the first bad field", () => {
+    const error = configError({ ...BASE, CONSUME_CRON: "a b c d e" });
+    expect(error.variables).toEqual(["CONSUME_CRON"]);
+    expect(error.message).toMatch(
+      /^CONSUME_CRON must be a cron expression of 5 fields .*, got "a b c d e": the minute field "a" is not valid$/,
+    );
+  });
+
+  it("accepts Cloudflare's cron extensions in CONSUME_CRON and SWEEP_CRON", () => {
+    const config = parseConfig({
+      ...BASE,
+      CONSUME_CRON: "0 18 * * friL",
+      SWEEP_CRON: "59 23 LW * *",
+    });
+    expect([config.consumeCron, config.sweepCron]).toEqual(["0 18 * * friL", "59 23 LW * *"]);
+  });
+
   it("never echoes UPSTASH_REDIS_REST_TOKEN", () => {
     const error = configError({ ...BASE, UPSTASH_REDIS_REST_TOKEN: true });
     expect(error.message).toBe(
-      "UPSTASH_REDIS_REST_TOKEN must be a non-empty string, got <redacted>",
+      "UPSTASH_REDIS_REST_TOKEN must be a bearer token (RFC 6750): letters, digits and - . _ ~ + / only, then any = padding, got <redacted>",
     );
   });
 
@@ -200,6 +270,30 @@ describe("parseConfig", () => {
     const error = configError({ ...BASE, ADMIN_TOKEN: { secret: "hunter2" } });
     expect(error.message).toContain("<redacted>");
     expect(error.message).not.toContain("hunter2");
+  });
+
+  it.each(["hunter2 with a space", '"hunter2"', "hunter2\t", "hünter2", "=hunter2", "hunter2=x"])(
+    "refuses an ADMIN_TOKEN that cannot travel as a bearer token (%j), without showing it",
+    (token) => {
+      const error = configError({ ...BASE, ADMIN_TOKEN: token });
+      expect(error.variables).toEqual(["ADMIN_TOKEN"]);
+      expect(error.message).toBe(
+        "ADMIN_TOKEN must be a bearer token (RFC 6750): letters, digits and - . _ ~ + / only, then any = padding, got <redacted>",
+      );
+    },
+  );
+
+  it("refuses an UPSTASH_REDIS_REST_TOKEN with a space by the same rule", () => {
+    const error = configError({ ...BASE, UPSTASH_REDIS_REST_TOKEN: "s3cret token" });
+    expect(error.variables).toEqual(["UPSTASH_REDIS_REST_TOKEN"]);
+    expect(error.message).not.toContain("s3cret");
+  });
+
+  it("accepts a base64 token with padding and every other character RFC 6750 allows", () => {
+    const token = "AZx-9._~+/Abc==";
+    expect(
+      parseConfig({ ...BASE, ADMIN_TOKEN: token, UPSTASH_REDIS_REST_TOKEN: token }),
+    ).toMatchObject({ adminToken: token, token });
   });
 
   it("lists every problem in one message, separated by semicolons", () => {
@@ -268,5 +362,46 @@ describe("credentials in URLs", () => {
         GROUP: "g",
       }),
     ).toThrow(/^(?!.*hunter2).*UPSTASH_REDIS_REST_URL/);
+  });
+
+  it.each([
+    ["htps://x.example/hook?token=hunter2", '"htps://x.example/hook?<redacted>"'],
+    ["ftp://x.example/hook#hunter2", '"ftp://x.example/hook#<redacted>"'],
+    ["https://user:hunter2@x.example:99999/hook", '"https://<redacted>@x.example:99999/hook"'],
+    ["x.example/hook?token=hunter2&b=c#d", '"x.example/hook?<redacted>#<redacted>"'],
+  ])("shows a refused TARGET_URL %s without its query, fragment or credentials", (url, shown) => {
+    const error = configError({ ...BASE, TARGET_URL: url });
+    expect(error.message).toBe(
+      `TARGET_URL must be an http(s) URL, any user name and password in it percent-encoded, got ${shown}`,
+    );
+  });
+
+  it("refuses a TARGET_URL whose user part is not percent-decodable, without showing it", () => {
+    const error = configError({ ...BASE, TARGET_URL: "https://hunter%zz:pass@x.example/hook" });
+    expect(error.variables).toEqual(["TARGET_URL"]);
+    expect(error.message).toBe(
+      'TARGET_URL must be an http(s) URL, any user name and password in it percent-encoded, got "https://<redacted>@x.example/hook": its user name or password has a malformed percent-escape (% must start %XX, two hex digits)',
+    );
+  });
+
+  it("refuses a malformed percent-escape in the password too, and takes well-formed ones", () => {
+    expect(configError({ ...BASE, TARGET_URL: "https://u:p%2@x.example/" }).variable).toBe(
+      "TARGET_URL",
+    );
+    const url = "https://u%40x:p%20w@x.example/hook?sig=abc";
+    expect(parseConfig({ ...BASE, TARGET_URL: url }).targetUrl).toBe(url);
+  });
+});
+
+describe("parseAdminToken", () => {
+  it("reads ADMIN_TOKEN alone, unset as undefined, whatever else is wrong", () => {
+    expect(parseAdminToken({ ADMIN_TOKEN: "abc", STREAM: "" })).toBe("abc");
+    expect(parseAdminToken({ ADMIN_TOKEN: "" })).toBeUndefined();
+  });
+
+  it("refuses a token with a space, naming only ADMIN_TOKEN", () => {
+    const error = refusal(ConfigError, () => parseAdminToken({ ADMIN_TOKEN: "two words" }));
+    expect(error.variables).toEqual(["ADMIN_TOKEN"]);
+    expect(error.message).not.toContain("two words");
   });
 });

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../src/lib/config/defaults";
+import { summariseRedisError } from "../../src/lib/config/redact";
 import {
   ConfigError,
   errorMessage,
+  IdPastEndError,
   PermanentError,
   RedisCommandError,
   ReplyShapeError,
   StreamsWorkerError,
+  toReportError,
 } from "../../src/lib/errors";
+import { isNoGroupError } from "../../src/lib/group/ensure";
 import { streamKeys } from "../../src/lib/redis/keys";
 
 describe("DEFAULTS", () => {
@@ -69,13 +73,106 @@ describe("errors", () => {
   it("names the command of a RedisCommandError but not the URL of its cause", () => {
     const cause = new TypeError("fetch failed: https://user:tok@eu1.upstash.io/pipeline");
     const error = RedisCommandError.from("XREADGROUP", cause);
-    expect(error.message).toBe("XREADGROUP failed: fetch failed: <url>");
-    expect(error.command).toBe("XREADGROUP");
+    expect(error.message).toBe("XREADGROUP failed: fetch failed");
+    expect(error).toMatchObject({ command: "XREADGROUP", kind: "transport", redisCode: undefined });
     expect(error.cause).toBe(cause);
   });
 
   it("redacts bearer tokens from a RedisCommandError detail", () => {
     expect(new RedisCommandError("XACK", "sent Bearer abc123").message).not.toContain("abc123");
+  });
+
+  it("gives IdPastEndError the id and the stream's last id", () => {
+    const error = new IdPastEndError("99-0", "5-1");
+    expect(error).toMatchObject({ code: "ID_PAST_END", id: "99-0", lastId: "5-1" });
+    expect(error.message).toBe(
+      'id "99-0" is past the end of the stream, whose last id is "5-1": use "$" to skip to the end',
+    );
+  });
+});
+
+describe("RedisCommandError: Redis's texts without the command's arguments", () => {
+  it.each([
+    [
+      "NOGROUP No such key 'orders:card-4111' or consumer group 'g' in XREADGROUP with GROUP option",
+      "NOGROUP",
+    ],
+    ["NOGROUP No such consumer group 'g' for key name 'orders:card-4111'", "NOGROUP"],
+    [
+      "ERR user_script:1: Script attempted to access nonexistent global variable 'card_4111' script: ba7655a0b6f792a09dd1697b207c06425b233ad1, on @user_script:1.",
+      "ERR",
+    ],
+    [
+      'ERR wrong number of arguments for \'xadd\' command, command was: ["xadd","orders","*","card","4111"]',
+      "ERR",
+    ],
+    ["Command failed: ERR Error running script (call to f_x): card 4111", "ERR"],
+    ["Command 2 [ XADD ] failed: ERR value 'card-4111' is not valid", "ERR"],
+  ])("keeps only the code of %j", (text, code) => {
+    const error = new RedisCommandError("XREADGROUP", text);
+    expect(error.message).toBe(`XREADGROUP failed: ${code}`);
+    expect(error).toMatchObject({ redisCode: code, kind: "reply" });
+    expect((error.cause as Error).message).toBe(text);
+  });
+
+  it.each([
+    "WRONGTYPE Operation against a key holding the wrong kind of value",
+    "BUSYGROUP Consumer Group name already exists",
+    "NOSCRIPT No matching script. Please use EVAL.",
+    "ERR no such key",
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+  ])("keeps Redis's fixed message %j whole", (text) => {
+    expect(new RedisCommandError("EVALSHA x", text).message).toBe(`EVALSHA x failed: ${text}`);
+  });
+
+  it("keeps a fixed message raised inside a script, without the script's position", () => {
+    const text =
+      "WRONGTYPE Operation against a key holding the wrong kind of value script: 67397ff573b006010a0cddd0a8470484406c167e, on @user_script:1.";
+    expect(new RedisCommandError("EVALSHA x", text).message).toBe(
+      "EVALSHA x failed: WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
+  });
+
+  it("recognises Upstash's per-consumer PEL cap by its kind, without the names it quotes", () => {
+    const error = new RedisCommandError(
+      "XREADGROUP",
+      "ERR XReadGroup is cancelled. Pending Entries List limit per consumer is about to be reached. Limit: 1000, Current PEL size: 990, Requested Read: 50, Key: orders:card-4111, Group: g, Consumer: cron-1.",
+    );
+    expect(error).toMatchObject({ kind: "pel-limit", redisCode: "ERR" });
+    expect(error.message).toBe(
+      "XREADGROUP failed: ERR XReadGroup is cancelled. Pending Entries List limit per consumer is about to be reached. Limit: 1000",
+    );
+  });
+
+  it("keeps NOGROUP detectable by isNoGroupError", () => {
+    const error = new RedisCommandError(
+      "XREADGROUP",
+      "NOGROUP No such key 's' or consumer group 'g'",
+    );
+    expect(isNoGroupError(error)).toBe(true);
+  });
+
+  it.each([
+    ["Unable to parse response body: <html>card 4111</html>", "Unable to parse response body"],
+    ['Unauthorized: missing or invalid bearer token, command was: ["GET","k"]', "Unauthorized"],
+    ["Network connection lost.", "Network connection lost."],
+  ])("keeps what failed of a reply-less failure %j, not what with", (text, shown) => {
+    expect(summariseRedisError(text)).toEqual({
+      text: shown,
+      redisCode: undefined,
+      kind: "transport",
+    });
+  });
+
+  it("summarises an error that escaped the call layer the same way in a report", () => {
+    const raw = new Error(
+      "ERR user_script:3: card 4111 script: ba7655a0b6f792a09dd1697b207c06425b233ad1, on @user_script:3.",
+    );
+    expect(toReportError(raw)).toEqual({ code: "REDIS_ERROR", message: "ERR" });
+    expect(toReportError(new RedisCommandError("XACK", "ERR bad 4111"))).toEqual({
+      code: "REDIS_ERROR",
+      message: "XACK failed: ERR",
+    });
   });
 });
 

@@ -6,15 +6,15 @@ import { sleep } from "../helpers/sleep";
 
 describe("AckBuffer", () => {
   it("starts empty", () => {
-    expect(new AckBuffer().take()).toEqual({ ids: [], marks: [] });
+    expect(new AckBuffer().take()).toEqual({ ids: [], marks: [], failed: [] });
   });
 
   it("hands over every buffered ack and mark in one batch, then is empty", () => {
     const acks = new AckBuffer();
     acks.add("1-0");
     acks.add("2-0", "s:g:done:2-0");
-    expect(acks.take()).toEqual({ ids: ["1-0", "2-0"], marks: ["s:g:done:2-0"] });
-    expect(acks.take()).toEqual({ ids: [], marks: [] });
+    expect(acks.take()).toEqual({ ids: ["1-0", "2-0"], marks: ["s:g:done:2-0"], failed: [] });
+    expect(acks.take()).toEqual({ ids: [], marks: [], failed: [] });
   });
 
   it("keeps acks added after a take for the next batch", () => {
@@ -31,7 +31,16 @@ describe("AckBuffer", () => {
     const batch = acks.take();
     acks.add("2-0");
     acks.restore(batch);
-    expect(acks.take()).toEqual({ ids: ["2-0", "1-0"], marks: ["m1"] });
+    expect(acks.take()).toEqual({ ids: ["2-0", "1-0"], marks: ["m1"], failed: [] });
+  });
+
+  it("puts back the failure records of a failed batch too", () => {
+    const acks = new AckBuffer();
+    acks.fail("3-0");
+    const batch = acks.take();
+    expect(acks.empty).toBe(true);
+    acks.restore(batch);
+    expect(acks.take()).toEqual({ ids: [], marks: [], failed: ["3-0"] });
   });
 
   it("puts back only the ids when the marks were applied", () => {
@@ -39,7 +48,7 @@ describe("AckBuffer", () => {
     acks.add("1-0", "m1");
     const batch = acks.take();
     acks.restore({ ids: batch.ids });
-    expect(acks.take()).toEqual({ ids: ["1-0"], marks: [] });
+    expect(acks.take()).toEqual({ ids: ["1-0"], marks: [], failed: [] });
   });
 });
 

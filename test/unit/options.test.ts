@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS, withDefaults } from "../../src/lib/config/defaults";
-import { RANGES, validateOptions } from "../../src/lib/config/ranges";
+import { configRange, RANGES, validateOptions } from "../../src/lib/config/ranges";
 import { CONFIG_RANGES } from "../../src/lib/config/variables";
 import { resolveDrainOptions } from "../../src/lib/drain/options";
 import { ConfigError, RequestBudgetError } from "../../src/lib/errors";
 import { RequestBudget } from "../../src/lib/redis/budget";
 import { request } from "../../src/lib/redis/calls";
-import { resolveSweepOptions } from "../../src/lib/sweep/options";
+import { resolveSweepOptions, sweepMinRequests } from "../../src/lib/sweep/options";
 import { upstash } from "../helpers/redis";
 import { refusal as refusalOf } from "../helpers/refusal";
 
@@ -18,8 +18,18 @@ describe("one set of ranges", () => {
   it("gives the env variables the library's ranges", () => {
     expect(CONFIG_RANGES.TIME_BUDGET_MS).toEqual(RANGES.timeBudgetMs);
     expect(CONFIG_RANGES.BATCH_SIZE).toEqual(RANGES.batchSize);
-    expect(CONFIG_RANGES.MAX_REQUESTS).toEqual(RANGES.maxRequests);
-    expect(CONFIG_RANGES.MIN_IDLE_MS).toEqual(RANGES.minIdleMs);
+  });
+
+  it("holds MIN_IDLE_MS to its configMin of 1 s, the library to 1 ms", () => {
+    expect(CONFIG_RANGES.MIN_IDLE_MS).toEqual([1000, RANGES.minIdleMs[1]]);
+    expect(configRange(RANGES.minIdleMs)).toEqual(CONFIG_RANGES.MIN_IDLE_MS);
+    expect(resolveSweepOptions({ ...job, minIdleMs: 100 }).minIdleMs).toBe(100);
+  });
+
+  it("starts MAX_REQUESTS where one sweep page fits; the drain keeps its own minimum of 3", () => {
+    const least = sweepMinRequests({ kind: "none" }, DEFAULTS.sweepPageSize);
+    expect(CONFIG_RANGES.MAX_REQUESTS).toEqual([least, RANGES.maxRequests[1]]);
+    expect(resolveDrainOptions({ ...job, maxRequests: 3 }).maxRequests).toBe(3);
   });
 
   it("refuses the same time budget in the drain and the sweep as in the env", () => {
@@ -70,6 +80,35 @@ describe("the sweep's options", () => {
     const e = refusal(() => resolveSweepOptions({ ...job, ...bad } as never));
     expect(e.variables).toContain(name);
     expect(e.message).toMatch(message);
+  });
+
+  it("refuses a maxRequests too small for one page, which would never retry anything", () => {
+    const least = sweepMinRequests({ kind: "none" }, DEFAULTS.sweepPageSize);
+    const e = refusal(() => resolveSweepOptions({ ...job, maxRequests: least - 1 }));
+    expect(e.variables).toEqual(["maxRequests"]);
+    expect(e.message).toBe(
+      `maxRequests must be at least ${least} for a sweep to claim and settle one page (cursor read, claim, dead letters, ack, then hygiene and trim), got ${least - 1}`,
+    );
+    expect(resolveSweepOptions({ ...job, maxRequests: least }).maxRequests).toBe(least);
+  });
+
+  it("counts the trim and the first page's size in the sweep's minimum", () => {
+    const acked = sweepMinRequests({ kind: "acked" }, DEFAULTS.sweepPageSize);
+    expect(
+      refusal(() =>
+        resolveSweepOptions({ ...job, trim: { kind: "acked" }, maxRequests: acked - 1 }),
+      ).variable,
+    ).toBe("maxRequests");
+    const big = sweepMinRequests({ kind: "none" }, 1000);
+    expect(big).toBeGreaterThan(sweepMinRequests({ kind: "none" }, 100));
+    expect(
+      refusal(() =>
+        resolveSweepOptions({ ...job, pageSize: 1000, count: 1000, maxRequests: big - 1 }),
+      ).variable,
+    ).toBe("maxRequests");
+    expect(
+      resolveSweepOptions({ ...job, pageSize: 1000, count: 5, maxRequests: big - 1 }).count,
+    ).toBe(5);
   });
 
   it("lists every bad option in one error", () => {

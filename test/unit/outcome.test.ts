@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseRedriveReply } from "../../src/lib/dead-letter/redrive";
-import { PermanentError, ReplyShapeError } from "../../src/lib/errors";
-import type { StreamMessage } from "../../src/lib/handling/message";
+import { PermanentError } from "../../src/lib/errors";
+import { messageParts, type StreamMessage } from "../../src/lib/handling/message";
 import { isPermanentError, runHandler } from "../../src/lib/handling/outcome";
 
 /** A PermanentError as a second bundled copy of the package defines it: another class. */
@@ -11,10 +10,12 @@ class OtherCopyPermanentError extends Error {
 
 const message: StreamMessage = {
   id: "1-0",
+  originalId: "1-0",
   stream: "s",
   group: "g",
   consumer: "c",
   fields: { a: "1" },
+  pairs: [["a", "1"]],
   deliveries: 1,
 };
 const ctx = { signal: new AbortController().signal };
@@ -71,25 +72,24 @@ describe("runHandler", () => {
   });
 });
 
-describe("parseRedriveReply", () => {
-  it("reads [dlqId, newId] pairs", () => {
-    expect(
-      parseRedriveReply([
-        ["1-0", "5-0"],
-        ["2-0", "6-0"],
-      ]),
-    ).toEqual([
-      ["1-0", "5-0"],
-      ["2-0", "6-0"],
-    ]);
+describe("messageParts", () => {
+  it("takes a last original_id pair appended by a redrive as the message's identity", () => {
+    const pairs: [string, string][] = [
+      ["a", "1"],
+      ["original_id", "5-0"],
+    ];
+    expect(messageParts("9-0", pairs)).toEqual({ originalId: "5-0", fields: { a: "1" }, pairs });
   });
 
-  it("reads an empty reply as nothing moved", () => {
-    expect(parseRedriveReply([])).toEqual([]);
-  });
-
-  it("refuses a pair that is not two ids", () => {
-    expect(() => parseRedriveReply([["1-0"]])).toThrow(ReplyShapeError);
-    expect(() => parseRedriveReply("OK")).toThrow(ReplyShapeError);
+  it("uses the id as the identity of a message that was never redriven", () => {
+    const pairs: [string, string][] = [
+      ["original_id", "producer's own"],
+      ["a", "1"],
+    ];
+    expect(messageParts("9-0", pairs)).toEqual({
+      originalId: "9-0",
+      fields: { original_id: "producer's own", a: "1" },
+      pairs,
+    });
   });
 });

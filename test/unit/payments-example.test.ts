@@ -4,10 +4,12 @@ import { PermanentError } from "../../src/lib/errors";
 
 const message = (fields: Record<string, string>) => ({
   id: "1-0",
+  originalId: "1-0",
   stream: "orders:payments",
   group: "payment-processors",
   consumer: "c",
   fields,
+  pairs: Object.entries(fields),
   deliveries: 1,
 });
 const ctx = { signal: new AbortController().signal };

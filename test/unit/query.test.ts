@@ -7,6 +7,7 @@ import {
   parseResetId,
   parseStart,
   QueryError,
+  singleParam,
 } from "../../src/handlers/query";
 import { refusal as refusalOf } from "../helpers/refusal";
 
@@ -119,5 +120,24 @@ describe("parseBudgetMs", () => {
     expect(refusal(() => parseBudgetMs("900001", 25000)).message).toBe(
       'budgetMs must be an integer between 100 and 900000, got "900001"',
     );
+  });
+});
+
+describe("singleParam", () => {
+  it("reads the one value, or undefined when the parameter is absent", () => {
+    expect(singleParam("count", ["5"])).toBe("5");
+    expect(singleParam("count", undefined)).toBeUndefined();
+  });
+
+  it("refuses a repeated parameter, naming it, rather than picking a value", () => {
+    const e = refusal(() => singleParam("count", ["5", "500"]));
+    expect(e.parameter).toBe("count");
+    expect(e.message).toBe("count must be given once, got it 2 times");
+  });
+});
+
+describe("parseResetId past 64 bits", () => {
+  it.each(["18446744073709551616-0", "0-18446744073709551616"])("refuses %j", (raw) => {
+    expect(refusal(() => parseResetId(raw)).parameter).toBe("id");
   });
 });

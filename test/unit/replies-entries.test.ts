@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ReplyShapeError } from "../../src/lib/errors";
 import {
+  parseFailureCounts,
+  parseMarks,
   parseStreamEntries,
   parseXAutoClaim,
   parseXClaim,
@@ -10,7 +12,14 @@ import {
 describe("parseStreamEntries", () => {
   it("turns flat field lists into records", () => {
     expect(parseStreamEntries([["1795709122566-0", ["amount", "12", "currency", "EUR"]]])).toEqual([
-      { id: "1795709122566-0", fields: { amount: "12", currency: "EUR" } },
+      {
+        id: "1795709122566-0",
+        fields: { amount: "12", currency: "EUR" },
+        pairs: [
+          ["amount", "12"],
+          ["currency", "EUR"],
+        ],
+      },
     ]);
   });
 
@@ -21,8 +30,14 @@ describe("parseStreamEntries", () => {
     });
   });
 
-  it("keeps the last value of a repeated field", () => {
-    expect(parseStreamEntries([["1-0", ["a", "1", "a", "2"]]])[0]?.fields).toEqual({ a: "2" });
+  it("keeps the last value of a repeated field in fields, and every pair in pairs", () => {
+    const [entry] = parseStreamEntries([["1-0", ["a", "1", "b", "x", "a", "2"]]]);
+    expect(entry?.fields).toEqual({ a: "2", b: "x" });
+    expect(entry?.pairs).toEqual([
+      ["a", "1"],
+      ["b", "x"],
+      ["a", "2"],
+    ]);
   });
 
   it("stores a field named __proto__ as an own property", () => {
@@ -32,7 +47,7 @@ describe("parseStreamEntries", () => {
   });
 
   it("reports a deleted entry with null fields", () => {
-    expect(parseStreamEntries([["1-0", null]])).toEqual([{ id: "1-0", fields: null }]);
+    expect(parseStreamEntries([["1-0", null]])).toEqual([{ id: "1-0", fields: null, pairs: [] }]);
   });
 
   it("rejects an odd number of field elements", () => {
@@ -52,6 +67,22 @@ describe("parseStreamEntries", () => {
   });
 });
 
+describe("parseFailureCounts and parseMarks", () => {
+  it("reads failed-run counts, 0 where none is recorded", () => {
+    expect(parseFailureCounts(["2", null, "0"], 3)).toEqual([2, 0, 0]);
+  });
+
+  it("refuses a count that is not a whole number, or a reply of another length", () => {
+    expect(() => parseFailureCounts(["x"], 1)).toThrow(ReplyShapeError);
+    expect(() => parseFailureCounts(["1"], 2)).toThrow(ReplyShapeError);
+  });
+
+  it("reads any non-null value as a done mark", () => {
+    expect(parseMarks(["1", null], 2)).toEqual([true, false]);
+    expect(() => parseMarks([null], 2)).toThrow(ReplyShapeError);
+  });
+});
+
 describe("parseXReadGroup", () => {
   it("returns no entries for a null reply", () => {
     expect(parseXReadGroup(null)).toEqual([]);
@@ -59,11 +90,15 @@ describe("parseXReadGroup", () => {
 
   it("returns the entries of the first stream", () => {
     const raw = [["orders", [["1795709122566-0", ["amount", "12"]]]]];
-    expect(parseXReadGroup(raw)).toEqual([{ id: "1795709122566-0", fields: { amount: "12" } }]);
+    expect(parseXReadGroup(raw)).toEqual([
+      { id: "1795709122566-0", fields: { amount: "12" }, pairs: [["amount", "12"]] },
+    ]);
   });
 
   it("returns deleted entries of a history read with null fields", () => {
-    expect(parseXReadGroup([["orders", [["1-0", null]]]])).toEqual([{ id: "1-0", fields: null }]);
+    expect(parseXReadGroup([["orders", [["1-0", null]]]])).toEqual([
+      { id: "1-0", fields: null, pairs: [] },
+    ]);
   });
 
   it("rejects the flattened shape some clients produce", () => {
@@ -80,7 +115,7 @@ describe("parseXAutoClaim", () => {
     const raw = ["1795709122570-0", [["1795709122566-0", ["amount", "12"]]], ["1795709122567-0"]];
     expect(parseXAutoClaim(raw)).toEqual({
       cursor: "1795709122570-0",
-      entries: [{ id: "1795709122566-0", fields: { amount: "12" } }],
+      entries: [{ id: "1795709122566-0", fields: { amount: "12" }, pairs: [["amount", "12"]] }],
       deletedIds: ["1795709122567-0"],
     });
   });
@@ -104,11 +139,15 @@ describe("parseXAutoClaim", () => {
 
 describe("parseXClaim", () => {
   it("returns the claimed entries", () => {
-    expect(parseXClaim([["1-0", ["a", "1"]]])).toEqual([{ id: "1-0", fields: { a: "1" } }]);
+    expect(parseXClaim([["1-0", ["a", "1"]]])).toEqual([
+      { id: "1-0", fields: { a: "1" }, pairs: [["a", "1"]] },
+    ]);
   });
 
   it("leaves out the null entries older Redis returns for deleted ids", () => {
-    expect(parseXClaim([null, ["2-0", ["a", "1"]]])).toEqual([{ id: "2-0", fields: { a: "1" } }]);
+    expect(parseXClaim([null, ["2-0", ["a", "1"]]])).toEqual([
+      { id: "2-0", fields: { a: "1" }, pairs: [["a", "1"]] },
+    ]);
   });
 
   it("rejects a JUSTID reply", () => {

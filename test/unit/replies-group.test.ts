@@ -4,17 +4,30 @@ import { parseGroupCreateReply } from "../../src/lib/group/ensure";
 import { parseGroupStart } from "../../src/lib/stats/group-stats";
 
 describe("parseGroupCreateReply", () => {
-  it("reads a created group and the id it started after", () => {
-    expect(parseGroupCreateReply([1, "1795709122566-0"])).toEqual([true, "1795709122566-0"]);
+  it("reads a created group, the id it started after and its start id", () => {
+    expect(parseGroupCreateReply([1, "1795709122566-0", "$"])).toEqual({
+      kind: "created",
+      startedAfter: "1795709122566-0",
+      startId: "$",
+    });
+  });
+
+  it("reads a recreated group and the resume point it started at", () => {
+    expect(parseGroupCreateReply([2, "1795709122560-0", "1795709122560-0"])).toEqual({
+      kind: "recreated",
+      startedAfter: "1795709122560-0",
+      startId: "1795709122560-0",
+    });
   });
 
   it("reads a group that already existed", () => {
-    expect(parseGroupCreateReply([0, ""])).toEqual([false, ""]);
+    expect(parseGroupCreateReply([0, "", ""])).toEqual({ kind: "existed" });
   });
 
-  it("refuses a reply that is not [flag, id]", () => {
-    expect(() => parseGroupCreateReply([1])).toThrow(ReplyShapeError);
+  it("refuses a reply that is not [flag, id, startId], or an unknown flag", () => {
+    expect(() => parseGroupCreateReply([1, "5-0"])).toThrow(ReplyShapeError);
     expect(() => parseGroupCreateReply("OK")).toThrow(ReplyShapeError);
+    expect(() => parseGroupCreateReply([3, "5-0", "$"])).toThrow(ReplyShapeError);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ReplyShapeError } from "../../src/lib/errors";
 import { compareStreamIds, isStreamId } from "../../src/lib/replies/index";
+import { isStreamIdArgument } from "../../src/lib/replies/stream-id";
 
 describe("compareStreamIds", () => {
   it("orders by milliseconds numerically, not as text", () => {
@@ -50,5 +51,26 @@ describe("isStreamId", () => {
 
   it("rejects a non-string", () => {
     expect(isStreamId(5)).toBe(false);
+  });
+});
+
+describe("isStreamIdArgument", () => {
+  it.each(["0", "5", "5-3", "18446744073709551615", "18446744073709551615-18446744073709551615"])(
+    "accepts %j: a bare millisecond or a full id within 64 bits",
+    (id) => {
+      expect(isStreamIdArgument(id)).toBe(true);
+    },
+  );
+
+  it.each([
+    "18446744073709551616",
+    "18446744073709551616-0",
+    "0-18446744073709551616",
+    "$",
+    "-1",
+    "1-",
+    "a",
+  ])("refuses %j", (id) => {
+    expect(isStreamIdArgument(id)).toBe(false);
   });
 });

@@ -46,10 +46,15 @@ beforeEach(() => {
 
 const message: StreamMessage = {
   id: "1795709122566-0",
+  originalId: "1795709122566-0",
   stream: "orders:payments",
   group: "payment-processors",
   consumer: "cron-1-abcdef",
   fields: { orderID: "A-1", amount: "007" },
+  pairs: [
+    ["orderID", "A-1"],
+    ["amount", "007"],
+  ],
   deliveries: 2,
 };
 const ctx = { signal: new AbortController().signal };
@@ -69,11 +74,39 @@ describe("createWebhookHandler", () => {
     });
     expect(JSON.parse(seen[0]?.body ?? "")).toEqual({
       id: message.id,
+      originalId: message.id,
       stream: message.stream,
       group: message.group,
       deliveries: 2,
       fields: { orderID: "A-1", amount: "007" },
     });
+  });
+
+  it("keys a redriven message by the id it first had, so the target can drop a duplicate", async () => {
+    const redriven = {
+      ...message,
+      id: "1795709999999-0",
+      originalId: "1795709122566-0",
+      pairs: [...message.pairs, ["original_id", "1795709122566-0"] as [string, string]],
+    };
+    await createWebhookHandler({ targetUrl: `${base}/ok` })(redriven, ctx);
+    expect(seen[0]?.headers["idempotency-key"]).toBe("orders:payments:1795709122566-0");
+    expect(JSON.parse(seen[0]?.body ?? "")).toMatchObject({
+      id: redriven.id,
+      fields: message.fields,
+    });
+  });
+
+  it("sends every pair in order when a field name repeats", async () => {
+    const pairs: [string, string][] = [
+      ["tag", "a"],
+      ["tag", "b"],
+    ];
+    await createWebhookHandler({ targetUrl: `${base}/ok` })(
+      { ...message, fields: { tag: "b" }, pairs },
+      ctx,
+    );
+    expect(JSON.parse(seen[0]?.body ?? "")).toMatchObject({ fields: { tag: "b" }, pairs });
   });
 
   it("resolves on any 2xx", async () => {

@@ -94,10 +94,11 @@ describe("GET /stats", () => {
       name: group?.name,
       consumerCount: group?.consumers,
       pending: group?.pending,
-      lag: group?.lag,
       lastDeliveredId: group?.lastDeliveredId,
-      entriesRead: group?.entriesRead,
       oldestPendingId: summary.minId,
+      // Upstash (and the bridge's default profile) reports neither: null, not an error.
+      lag: null,
+      entriesRead: null,
     });
     expect(body.groups[0]?.pending).toBe(3);
     expect(body.groups[0]?.consumers).toMatchObject(
@@ -136,7 +137,7 @@ describe("GET /dlq", () => {
   it("answers an empty list when there are no dead letters", async () => {
     const { status, body } = await call<Page>("GET", "/dlq");
     expect(status).toBe(200);
-    expect(body).toEqual({ dlqStream: dlq, entries: [], next: null });
+    expect(body).toEqual({ dlqStream: dlq, entries: [], unreadable: [], next: null });
   });
 });
 

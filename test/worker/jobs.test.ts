@@ -1,8 +1,7 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fill, pendingCount } from "../helpers/drain-fixture";
+import { add, fill, pendingCount } from "../helpers/drain-fixture";
 import { useKeyspace } from "../helpers/redis";
-import { sleep } from "../helpers/sleep";
 import { startTarget, type Target } from "../helpers/target";
 import { startWorker } from "../helpers/worker";
 
@@ -33,6 +32,13 @@ afterEach(async () => {
 
 let logs: string[] = [];
 
+/** Makes every pending entry look idle past MIN_IDLE_MS, without counting a delivery. */
+async function ageAll(): Promise<void> {
+  const rows = (await d.sendCommand(["XPENDING", stream, "g", "-", "+", "100"])) as string[][];
+  const ids = rows.map((r) => r[0] ?? "");
+  await d.sendCommand(["XCLAIM", stream, "g", "crashed", "0", ...ids, "IDLE", "5000", "JUSTID"]);
+}
+
 async function worker(vars: Record<string, string | undefined> = {}): Promise<Miniflare> {
   logs = [];
   mf = await startWorker(
@@ -42,7 +48,7 @@ async function worker(vars: Record<string, string | undefined> = {}): Promise<Mi
       ADMIN_TOKEN: TOKEN,
       TARGET_URL: target.url,
       TARGET_TIMEOUT_MS: "300",
-      MIN_IDLE_MS: "50",
+      MIN_IDLE_MS: "1000",
       RETRY_BACKOFF: "fixed",
       ...vars,
     },
@@ -98,7 +104,7 @@ describe("cron dispatch", () => {
   it("sweeps on SWEEP_CRON: a stuck message is retried and acked", async () => {
     await fill(d, stream, 1);
     await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
-    await sleep(80);
+    await ageAll();
     const result = await cron(await worker(), SWEEP);
     expect(result.outcome).toBe("ok");
     expect(target.deliveries.map((x) => x.deliveries)).toEqual([2]);
@@ -108,7 +114,7 @@ describe("cron dispatch", () => {
   it("logs the sweep's events one JSON line each, like the drain's", async () => {
     await addWithStatus(["503"]);
     await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
-    await sleep(80);
+    await ageAll();
     await cron(await worker(), SWEEP);
     const events = logs.flatMap((line) => {
       try {
@@ -123,6 +129,20 @@ describe("cron dispatch", () => {
     );
     const claimed = events.find((e) => e.event === "claimed");
     expect(claimed?.consumer).toMatch(/^cron-/);
+  });
+
+  it("recreates a destroyed group where it stood, logging group_recreated, and loses nothing", async () => {
+    const mf = await worker();
+    await fill(d, stream, 3);
+    await cron(mf, CONSUME);
+    await cron(mf, SWEEP);
+    await d.sendCommand(["XGROUP", "DESTROY", stream, "g"]);
+    await add(d, stream, 4, 3);
+    await cron(mf, CONSUME);
+    expect(target.deliveries.map((x) => x.fields.n)).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+    const recreated = logs.filter((line) => line.includes('"event":"group_recreated"'));
+    expect(recreated).toHaveLength(1);
+    expect(JSON.parse(recreated[0] ?? "{}")).toMatchObject({ group: "g", stream });
   });
 
   it("ignores a cron it has no job for", async () => {
@@ -219,7 +239,7 @@ describe("drain and sweep over HTTP", () => {
   it("POST /sweep answers the SweepReport", async () => {
     await fill(d, stream, 1);
     await d.sendCommand(["XREADGROUP", "GROUP", "g", "crashed", "STREAMS", stream, ">"]);
-    await sleep(80);
+    await ageAll();
     const res = await post(await worker(), "/sweep");
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ claimed: 1, retried: 1, acked: 1 });

@@ -16,17 +16,29 @@ export const DEFAULTS = {
   concurrency: 10,
   /** A pending entry idle this long may be reclaimed. */
   minIdleMs: 60_000,
-  /** Deliveries after which a failing message is dead-lettered. */
+  /**
+   * Failed handler runs after which a message is dead-lettered: failures are counted, not
+   * deliveries (a delivery whose reply was lost ran no handler).
+   */
   maxDeliveries: 3,
-  /** Approximate cap of the dead-letter stream (`XADD ... MAXLEN ~`). */
+  /**
+   * Capacity of the dead-letter stream. It is never trimmed: once full, messages due for it
+   * stay pending in their group rather than push older dead letters out.
+   */
   dlqMaxLen: 100_000,
   /** Idle consumers with no pending entries older than this are deleted. */
   consumerRetentionMs: 3_600_000,
-  /** TTL of the idempotency marker; 0 turns the guard off. */
+  /** TTL of the idempotency marker, checked by the drain and the sweep; 0 turns the guard off. */
   idempotencyTtlS: 0,
-  /** Fire-and-forget reads: nothing enters the PEL. */
+  /**
+   * Fire-and-forget reads: nothing enters the PEL, so nothing is retried; a failed handler's
+   * message is dead-lettered at once (`noack_failed`).
+   */
   noAck: false,
-  /** Trimming after a sweep: `none`, `acked` or `maxlen:N`. */
+  /**
+   * Trimming after a sweep: `none`, `acked` or `maxlen:N`. Neither trims an entry some group
+   * has pending or not yet read.
+   */
   trim: "none",
   /** Per-delivery timeout of the webhook POST. */
   targetTimeoutMs: 10_000,
@@ -34,7 +46,10 @@ export const DEFAULTS = {
   retryBackoff: "exponential",
   /** Cap of the exponential backoff. */
   maxBackoffMs: 3_600_000,
-  /** Most Upstash HTTP requests one invocation makes (Cloudflare caps subrequests). */
+  /**
+   * Most Upstash HTTP requests one drain, and one sweep, makes (Cloudflare caps subrequests
+   * per invocation).
+   */
   maxRequests: 1000,
   /** Cron expression that runs the drain. */
   consumeCron: "* * * * *",
@@ -44,6 +59,11 @@ export const DEFAULTS = {
   groupStartId: "$",
   /** Pending entries one sweep page claims (one XAUTOCLAIM, or XPENDING + XCLAIM). */
   sweepPageSize: 100,
+  /**
+   * Upstash's per-consumer PEL limit: a read that would pass it is refused, so the drain
+   * shrinks its COUNT, then reads on under a fresh consumer name.
+   */
+  consumerPelLimit: 1000,
   /** Dead letters one `GET /dlq` lists without `count`. */
   dlqPageSize: 50,
   /** Dead letters one redrive moves without `count`. */

@@ -2,9 +2,11 @@
 
 import { ConfigError } from "../errors";
 import { streamKeys } from "../redis/keys";
+import { sweepMinRequests } from "../sweep/options";
 import { DEFAULTS } from "./defaults";
 import {
   backoff,
+  bearerToken,
   cron,
   flag,
   groupStartId,
@@ -13,11 +15,12 @@ import {
   isUnset,
   keyName,
   type Parser,
+  Refusal,
   type RetryBackoff,
-  secret,
   type TrimPolicy,
   trim,
 } from "./parsers";
+import { redactUrl } from "./redact";
 import { CONFIG_RANGES, CONFIG_VARIABLES } from "./variables";
 
 export type { RetryBackoff, TrimPolicy } from "./parsers";
@@ -56,14 +59,17 @@ const EXPECTED = new Map(CONFIG_VARIABLES.map((v) => [v.name, v]));
 
 const SHOWN_MAX = 80;
 
-/** `"abc"` for strings, the literal for numbers/booleans, the type otherwise. */
+/**
+ * `"abc"` for strings, the literal for numbers/booleans, the type otherwise; a secret as
+ * `<redacted>`, a URL without its userinfo, query string and fragment.
+ */
 function shown(name: string, value: unknown): string {
-  if (EXPECTED.get(name)?.secret) {
+  const variable = EXPECTED.get(name);
+  if (variable?.secret) {
     return "<redacted>";
   }
   if (typeof value === "string") {
-    // A URL may carry credentials in its userinfo; those never reach an error message.
-    const safe = value.replace(/\/\/[^/@\s]*@/g, "//<redacted>@");
+    const safe = variable?.url ? redactUrl(value) : value;
     return JSON.stringify(safe.length > SHOWN_MAX ? `${safe.slice(0, SHOWN_MAX)}…` : safe);
   }
   if (typeof value === "number" || typeof value === "boolean") {
@@ -102,26 +108,44 @@ class EnvReader {
       return value;
     }
     const parsed = parser(fallback);
-    if (parsed === undefined) {
+    if (parsed === undefined || parsed instanceof Refusal) {
       throw new Error(`the default of ${name} breaks its own rule: ${JSON.stringify(fallback)}`);
     }
     return parsed;
   }
 
+  /** A problem that is not one variable's own rule (a combination of two). */
+  refuse(name: string, text: string): void {
+    this.problems.push({ name, text });
+  }
+
+  /** @throws ConfigError listing every problem met so far */
+  check(): void {
+    if (this.problems.length > 0) {
+      throw new ConfigError(
+        this.problems.map((p) => p.name),
+        this.problems.map((p) => p.text).join("; "),
+      );
+    }
+  }
+
   private parse<T>(name: string, parser: Parser<T>, raw: unknown): T | undefined {
     const value = parser(raw);
-    if (value !== undefined) {
+    if (value !== undefined && !(value instanceof Refusal)) {
       return value;
     }
+    const why = value instanceof Refusal ? `: ${value.why}` : "";
     this.problems.push({
       name,
-      text: `${name} must be ${expectedOf(name)}, got ${shown(name, raw)}`,
+      text: `${name} must be ${expectedOf(name)}, got ${shown(name, raw)}${why}`,
     });
     return undefined;
   }
 }
 
 const expectedOf = (name: string): string => EXPECTED.get(name)?.expected ?? "valid";
+
+const trimText = (t: TrimPolicy): string => (t.kind === "maxlen" ? `maxlen:${t.maxLen}` : t.kind);
 
 /**
  * Validates a Worker env. Vars may be strings or, when set as TOML numbers/booleans in
@@ -142,7 +166,7 @@ export function parseConfig(env: Record<string, unknown>): ResolvedConfig {
   const dlqStream = r.optional("DLQ_STREAM", keyName);
   const config: ResolvedConfig = {
     url: r.required("UPSTASH_REDIS_REST_URL", httpUrl).trim(),
-    token: r.required("UPSTASH_REDIS_REST_TOKEN", secret),
+    token: r.required("UPSTASH_REDIS_REST_TOKEN", bearerToken),
     stream,
     group,
     groupStartId: r.withDefault("GROUP_START_ID", groupStartId, DEFAULTS.groupStartId),
@@ -158,7 +182,7 @@ export function parseConfig(env: Record<string, unknown>): ResolvedConfig {
     idempotencyTtlS: int("IDEMPOTENCY_TTL_S", DEFAULTS.idempotencyTtlS),
     noAck: r.withDefault("NOACK", flag, DEFAULTS.noAck),
     trim: r.withDefault("TRIM", trim, DEFAULTS.trim),
-    adminToken: r.optional("ADMIN_TOKEN", secret),
+    adminToken: r.optional("ADMIN_TOKEN", bearerToken),
     targetUrl: r.optional("TARGET_URL", httpUrl)?.trim(),
     targetTimeoutMs: int("TARGET_TIMEOUT_MS", DEFAULTS.targetTimeoutMs),
     retryBackoff: r.withDefault("RETRY_BACKOFF", backoff, DEFAULTS.retryBackoff),
@@ -170,16 +194,32 @@ export function parseConfig(env: Record<string, unknown>): ResolvedConfig {
 
   // A DLQ equal to the stream would feed dead letters back to the handler forever.
   if (dlqStream !== undefined && dlqStream === stream) {
-    r.problems.push({
-      name: "DLQ_STREAM",
-      text: `DLQ_STREAM must differ from STREAM, got ${shown("DLQ_STREAM", env.DLQ_STREAM)}`,
-    });
-  }
-  if (r.problems.length > 0) {
-    throw new ConfigError(
-      r.problems.map((p) => p.name),
-      r.problems.map((p) => p.text).join("; "),
+    r.refuse(
+      "DLQ_STREAM",
+      `DLQ_STREAM must differ from STREAM, got ${shown("DLQ_STREAM", env.DLQ_STREAM)}`,
     );
   }
+  // Trimming takes requests of its own at the end of every sweep, on top of one page.
+  const least = sweepMinRequests(config.trim, DEFAULTS.sweepPageSize);
+  if (!r.problems.some((p) => p.name === "MAX_REQUESTS") && config.maxRequests < least) {
+    r.refuse(
+      "MAX_REQUESTS",
+      `MAX_REQUESTS must be at least ${least} with TRIM=${trimText(config.trim)}: one sweep page and the trim after it need that many requests, got ${config.maxRequests}`,
+    );
+  }
+  r.check();
   return config;
+}
+
+/**
+ * ADMIN_TOKEN alone, by the same rule as {@link parseConfig}: the admin routes check the token
+ * before the rest of the env is read, so that only the admin sees configuration errors.
+ * @returns the token, or `undefined` when it is unset (the admin API is off)
+ * @throws ConfigError naming ADMIN_TOKEN, never showing its value
+ */
+export function parseAdminToken(env: Record<string, unknown>): string | undefined {
+  const r = new EnvReader(env);
+  const token = r.optional("ADMIN_TOKEN", bearerToken);
+  r.check();
+  return token;
 }

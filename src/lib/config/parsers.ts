@@ -1,13 +1,27 @@
 /** @module Parsers of the env variables' values: TOML numbers and strings normalised, rules checked. */
 
+import { isStreamIdArgument } from "../replies/stream-id";
+import { cronProblem } from "./cron";
+
 /** What to trim after a sweep. */
 export type TrimPolicy = { kind: "none" } | { kind: "acked" } | { kind: "maxlen"; maxLen: number };
 
 /** Reclaim schedule of the sweep. */
 export type RetryBackoff = "fixed" | "exponential";
 
-/** Reads one variable's raw value: the parsed value, or `undefined` when it breaks the rule. */
-export type Parser<T> = (raw: unknown) => T | undefined;
+/**
+ * Why a value that has the right shape is still refused (a bad percent-escape, an id past 64
+ * bits), for the error message; it never quotes the value itself.
+ */
+export class Refusal {
+  constructor(readonly why: string) {}
+}
+
+/**
+ * Reads one variable's raw value: the parsed value, or `undefined` when it breaks the rule
+ * (a {@link Refusal} when there is more to say than the rule).
+ */
+export type Parser<T> = (raw: unknown) => T | Refusal | undefined;
 
 export const isUnset = (value: unknown): boolean =>
   value === undefined || value === null || value === "";
@@ -43,31 +57,65 @@ export const keyName: Parser<string> = (raw) => {
   return s !== undefined && s.length >= 1 && s.length <= 256 && !CONTROL.test(s) ? s : undefined;
 };
 
-/** A token: any non-empty string. */
-export const secret: Parser<string> = (raw) => {
+/** RFC 6750 `b68token`: what `Authorization: Bearer <token>` can carry. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * A token sent as `Authorization: Bearer <token>`: letters, digits, `-._~+/`, then `=`
+ * padding. Anything else (a space, a quote, a non-ASCII letter) cannot reach the other side
+ * intact: such an ADMIN_TOKEN would lock the admin out for good.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
+export const bearerToken: Parser<string> = (raw) => {
   const s = text(raw);
-  return s !== undefined && s.length >= 1 ? s : undefined;
+  return s !== undefined && BEARER_TOKEN.test(s) ? s : undefined;
 };
 
-/** An absolute http(s) URL with a host. */
+/** Whether a URL's userinfo decodes: the webhook handler turns it into `Authorization: Basic`. */
+function decodes(component: string): boolean {
+  try {
+    decodeURIComponent(component);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An absolute http(s) URL with a host, whose user name and password (if any) are validly
+ * percent-encoded.
+ */
 export const httpUrl: Parser<string> = (raw) => {
   const s = text(raw);
-  if (s === undefined) {
-    return undefined;
-  }
+  let url: URL;
   try {
-    const url = new URL(s.trim());
-    const ok = (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-    return ok ? s : undefined;
+    url = new URL(s?.trim() ?? "");
   } catch {
     return undefined;
   }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    return undefined;
+  }
+  if (!decodes(url.username) || !decodes(url.password)) {
+    return new Refusal(
+      "its user name or password has a malformed percent-escape (% must start %XX, two hex digits)",
+    );
+  }
+  return s;
 };
 
-/** `$`, `0` or a stream id (`<ms>` or `<ms>-<seq>`). */
+/** `$`, `0` or a stream id (`<ms>` or `<ms>-<seq>`), each part within 64 bits. */
 export const groupStartId: Parser<string> = (raw) => {
   const s = text(raw);
-  return s !== undefined && /^(\$|0|\d+(-\d+)?)$/.test(s) ? s : undefined;
+  if (s === "$" || s === "0") {
+    return s;
+  }
+  if (s === undefined || !/^\d+(-\d+)?$/.test(s)) {
+    return undefined;
+  }
+  return isStreamIdArgument(s)
+    ? s
+    : new Refusal("a part of the id is above 18446744073709551615 (2^64 - 1)");
 };
 
 const BOOLEANS = new Map([
@@ -104,8 +152,12 @@ export const backoff: Parser<RetryBackoff> = (raw) => {
   return value === "fixed" || value === "exponential" ? value : undefined;
 };
 
-/** Five fields separated by white space (Cloudflare checks the rest on deploy). */
+/** A cron expression Cloudflare's Cron Triggers take, see {@link cronProblem}. */
 export const cron: Parser<string> = (raw) => {
   const s = text(raw);
-  return s !== undefined && s.trim().split(/\s+/).length === 5 ? s : undefined;
+  if (s === undefined) {
+    return undefined;
+  }
+  const problem = cronProblem(s);
+  return problem === undefined ? s : new Refusal(problem);
 };

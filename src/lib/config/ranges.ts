@@ -4,8 +4,16 @@ import { ConfigError } from "../errors";
 const DAY_MS = 86_400_000;
 
 /**
- * Inclusive `[min, max]` of each integer option. The environment variables use the same
- * ranges under their own names (`variables.ts`), and the HTTP API's query parameters too.
+ * Inclusive `[min, max]` of an integer option, and `configMin` when the environment variable
+ * (and an HTTP query parameter of the same meaning) must not go as low as the library allows:
+ * tests drive the library with values no deployment should run with.
+ */
+export type Range = readonly [min: number, max: number, configMin?: number];
+
+/**
+ * The range of each integer option. The environment variables use the same ranges under their
+ * own names (`variables.ts`, through {@link configRange}), and the HTTP API's query
+ * parameters too.
  */
 export const RANGES = {
   batchSize: [1, 10_000],
@@ -13,7 +21,11 @@ export const RANGES = {
   // Below 100 ms a drain is cut off before one round trip to Upstash comes back.
   timeBudgetMs: [100, 900_000],
   concurrency: [1, 1000],
-  minIdleMs: [1, 7 * DAY_MS],
+  // Deployed, at least 1 s: a lease renews every minIdleMs / 2, one round trip each (tens of
+  // ms at the edge, hundreds under load). At 100 ms that is every 50 ms, about one round trip:
+  // a renewal a little late lets the sweep reclaim an entry still being handled, a duplicate
+  // without any fault. At 1 s a renewal has 500 ms to land.
+  minIdleMs: [1, 7 * DAY_MS, 1000],
   leaseMs: [1, 7 * DAY_MS],
   maxDeliveries: [1, 1000],
   dlqMaxLen: [1, 1_000_000_000],
@@ -21,17 +33,24 @@ export const RANGES = {
   idempotencyTtlS: [0, 30 * 86_400],
   targetTimeoutMs: [1, 900_000],
   maxBackoffMs: [1, Number.MAX_SAFE_INTEGER],
-  // 3: one read, one ack flush and one dead-letter call must fit in any invocation.
+  // 3: one read, one ack flush and one dead-letter call must fit in any drain. The sweep
+  // needs more for one page; its minimum follows its request plan (`sweepMinRequests`), and
+  // MAX_REQUESTS, which caps both jobs, starts there (`CONFIG_RANGES`).
   maxRequests: [3, 100_000],
   sweepPageSize: [1, 10_000],
   /** Entries one dead-letter listing or redrive handles. */
   listCount: [1, 1000],
-} as const satisfies Record<string, readonly [number, number]>;
+} as const satisfies Record<string, Range>;
 
 export type RangeName = keyof typeof RANGES;
 
+/** The `[min, max]` an environment variable or HTTP query parameter is held to. */
+export function configRange([min, max, configMin]: Range): readonly [number, number] {
+  return [configMin ?? min, max];
+}
+
 /** "an integer between 1 and 10000", or "an integer of at least 1" when unbounded above. */
-export function describeRange([min, max]: readonly [number, number]): string {
+export function describeRange([min, max]: Range): string {
   return max === Number.MAX_SAFE_INTEGER
     ? `an integer of at least ${min}`
     : `an integer between ${min} and ${max}`;

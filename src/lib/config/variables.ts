@@ -1,7 +1,8 @@
 /** @module The table of environment variables, source of the README's configuration table. */
 
+import { sweepMinRequests } from "../sweep/options";
 import { DEFAULTS } from "./defaults";
-import { describeRange, RANGES } from "./ranges";
+import { configRange, describeRange, RANGES } from "./ranges";
 
 /** One environment variable as documented to users. */
 export type ConfigVariable = {
@@ -15,24 +16,37 @@ export type ConfigVariable = {
   expected: string;
   /** Its value is a secret: never echoed back in errors. */
   secret?: true;
+  /** Its value is a URL: echoed without userinfo, query string or fragment. */
+  url?: true;
 };
 
 const code = (value: string): string => `\`${value}\``;
 
-/** Ranges enforced by the parser: the library's {@link RANGES} under the variables' names. */
+/** Fewest requests of a sweep of the default page size under each TRIM policy. */
+const SWEEP_MIN_REQUESTS = {
+  none: sweepMinRequests({ kind: "none" }, DEFAULTS.sweepPageSize),
+  maxlen: sweepMinRequests({ kind: "maxlen", maxLen: 1 }, DEFAULTS.sweepPageSize),
+  acked: sweepMinRequests({ kind: "acked" }, DEFAULTS.sweepPageSize),
+};
+
+/**
+ * Ranges enforced by the parser: the library's {@link RANGES} under the variables' names,
+ * with their `configMin` where one is set (MIN_IDLE_MS). MAX_REQUESTS caps the sweep too, so
+ * it starts at what one sweep page needs without trimming (TRIM raises it, see `parseConfig`).
+ */
 export const CONFIG_RANGES = {
-  BATCH_SIZE: RANGES.batchSize,
-  MAX_MESSAGES: RANGES.maxMessages,
-  TIME_BUDGET_MS: RANGES.timeBudgetMs,
-  CONCURRENCY: RANGES.concurrency,
-  MIN_IDLE_MS: RANGES.minIdleMs,
-  MAX_DELIVERIES: RANGES.maxDeliveries,
-  DLQ_MAXLEN: RANGES.dlqMaxLen,
-  CONSUMER_RETENTION_MS: RANGES.consumerRetentionMs,
-  IDEMPOTENCY_TTL_S: RANGES.idempotencyTtlS,
-  TARGET_TIMEOUT_MS: RANGES.targetTimeoutMs,
-  MAX_BACKOFF_MS: RANGES.maxBackoffMs,
-  MAX_REQUESTS: RANGES.maxRequests,
+  BATCH_SIZE: configRange(RANGES.batchSize),
+  MAX_MESSAGES: configRange(RANGES.maxMessages),
+  TIME_BUDGET_MS: configRange(RANGES.timeBudgetMs),
+  CONCURRENCY: configRange(RANGES.concurrency),
+  MIN_IDLE_MS: configRange(RANGES.minIdleMs),
+  MAX_DELIVERIES: configRange(RANGES.maxDeliveries),
+  DLQ_MAXLEN: configRange(RANGES.dlqMaxLen),
+  CONSUMER_RETENTION_MS: configRange(RANGES.consumerRetentionMs),
+  IDEMPOTENCY_TTL_S: configRange(RANGES.idempotencyTtlS),
+  TARGET_TIMEOUT_MS: configRange(RANGES.targetTimeoutMs),
+  MAX_BACKOFF_MS: configRange(RANGES.maxBackoffMs),
+  MAX_REQUESTS: [SWEEP_MIN_REQUESTS.none, RANGES.maxRequests[1]],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type RangedName = keyof typeof CONFIG_RANGES;
@@ -40,8 +54,18 @@ type RangedName = keyof typeof CONFIG_RANGES;
 const between = (name: RangedName): string => describeRange(CONFIG_RANGES[name]);
 
 const NAME_RULE = "a non-empty string of at most 256 characters without control characters";
-const HTTP_URL = "an http(s) URL";
-const CRON = "a cron expression of 5 fields";
+const HTTP_URL = "an http(s) URL, any user name and password in it percent-encoded";
+const BEARER =
+  "a bearer token (RFC 6750): letters, digits and - . _ ~ + / only, then any = padding";
+const CRON =
+  "a cron expression of 5 fields as Cloudflare Cron Triggers take it: minute 0-59, hour 0-23, day of month 1-31 (or L, LW, L-n, nW), month 1-12 or JAN-DEC, day of week 1-7 or SUN-SAT with 1 = Sunday (or L, nL, n#k); each a value, *, a list a,b, a range a-b or a step /n";
+
+/** "at least 13 with TRIM=maxlen:N or acked", or each on its own when they differ. */
+function withTrim({ maxlen, acked }: typeof SWEEP_MIN_REQUESTS): string {
+  return maxlen === acked
+    ? `at least ${acked} with TRIM=maxlen:N or acked`
+    : `at least ${maxlen} with TRIM=maxlen:N, ${acked} with TRIM=acked`;
+}
 
 /** Every environment variable, in the order of the README's table. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
@@ -50,12 +74,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: "required",
     meaning: "the Upstash (or local bridge) REST endpoint",
     expected: HTTP_URL,
+    url: true,
   },
   {
     name: "UPSTASH_REDIS_REST_TOKEN",
     default: "required",
     meaning: "the bearer token of that endpoint (a secret)",
-    expected: "a non-empty string",
+    expected: BEARER,
     secret: true,
   },
   {
@@ -74,7 +99,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: "GROUP_START_ID",
     default: code(DEFAULTS.groupStartId),
     meaning: "where a newly created group starts (`0` = whole history)",
-    expected: '"$", "0" or a stream id like "1700000000000-0"',
+    expected: '"$", "0" or a stream id like "1700000000000-0", each part at most 2^64 - 1',
   },
   {
     name: "BATCH_SIZE",
@@ -103,13 +128,15 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "MIN_IDLE_MS",
     default: String(DEFAULTS.minIdleMs),
-    meaning: "a pending entry idle this long may be reclaimed",
+    meaning:
+      "a pending entry idle this long may be reclaimed; at least 1,000 ms because a handler's lease is renewed every MIN_IDLE_MS/2 with one round trip (tens of ms at the edge, hundreds under load): any shorter and the sweep reclaims entries still being handled, duplicates without any fault",
     expected: between("MIN_IDLE_MS"),
   },
   {
     name: "MAX_DELIVERIES",
     default: String(DEFAULTS.maxDeliveries),
-    meaning: "deliveries after which a failing message is dead-lettered",
+    meaning:
+      "failed handler runs after which a message is dead-lettered (failures are counted, not deliveries; one delivered more than 2·MAX_DELIVERIES+2 times is dead-lettered anyway)",
     expected: between("MAX_DELIVERIES"),
   },
   {
@@ -122,7 +149,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "DLQ_MAXLEN",
     default: String(DEFAULTS.dlqMaxLen),
-    meaning: "approximate cap of the DLQ (`XADD ... MAXLEN ~`)",
+    meaning:
+      "capacity of the DLQ, which is never trimmed: once it holds this many entries, messages due for it stay pending in their group (`dlq_full` logged) until dead letters are redriven or deleted",
     expected: between("DLQ_MAXLEN"),
   },
   {
@@ -135,28 +163,28 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: "IDEMPOTENCY_TTL_S",
     default: DEFAULTS.idempotencyTtlS === 0 ? "0 (off)" : String(DEFAULTS.idempotencyTtlS),
     meaning:
-      "seconds a success is remembered (key `<STREAM>:<GROUP>:done:<id>`, written with the ack): a drain that reads the id again within it (e.g. after a group reset) acks it without calling the handler; the sweep does not check it; 0 = off",
+      "seconds a success is remembered (key `<STREAM>:<GROUP>:done:<id>`, written with the ack, or on its own when the ack request fails): the drain and the sweep ack an id marked done without calling the handler, and the sweep never dead-letters it; 0 = off",
     expected: between("IDEMPOTENCY_TTL_S"),
   },
   {
     name: "NOACK",
     default: String(DEFAULTS.noAck),
     meaning:
-      "fire-and-forget reads (`XREADGROUP ... NOACK`): nothing enters the PEL, nothing is acked or retried",
+      "fire-and-forget reads (`XREADGROUP ... NOACK`): nothing enters the PEL, nothing is acked or retried; a failed handler's message is dead-lettered at once (`noack_failed`), one whose invocation dies mid-handler is lost",
     expected: "true, false, 1 or 0",
   },
   {
     name: "TRIM",
     default: code(DEFAULTS.trim),
     meaning:
-      "after a sweep: `acked` trims (`XTRIM MINID`) entries every group has been delivered and acked; `maxlen:N` keeps about the last N (`MAXLEN ~`)",
+      "after a sweep, never removing an entry a group has pending or not yet read (`XTRIM MINID`): `acked` trims every entry all groups are done with; `maxlen:N` keeps the newest N, and more while a group still needs older ones",
     expected: '"none", "acked" or "maxlen:N" with N an integer of at least 1',
   },
   {
     name: "ADMIN_TOKEN",
     default: "unset",
     meaning: "bearer token for the HTTP API; unset = admin endpoints answer 403",
-    expected: "a non-empty string",
+    expected: BEARER,
     secret: true,
   },
   {
@@ -164,6 +192,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: "unset",
     meaning: "the ready-made handler POSTs each message here",
     expected: HTTP_URL,
+    url: true,
   },
   {
     name: "TARGET_TIMEOUT_MS",
@@ -187,9 +216,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "MAX_REQUESTS",
     default: String(DEFAULTS.maxRequests),
-    meaning:
-      "most Upstash HTTP requests one invocation makes (Cloudflare caps subrequests per invocation); the drain stops before it",
-    expected: between("MAX_REQUESTS"),
+    meaning: `most Upstash HTTP requests one drain, and one sweep, makes (Cloudflare caps subrequests per invocation); each stops before it. A sweep needs ${SWEEP_MIN_REQUESTS.none} to do one page (cursor read, claim, dead letters, ack) and what follows its pages (consumer hygiene, the group's resume point), more to trim`,
+    expected: `${between("MAX_REQUESTS")}, ${withTrim(SWEEP_MIN_REQUESTS)}`,
   },
   {
     name: "CONSUME_CRON",

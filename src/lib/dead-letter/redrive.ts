@@ -1,24 +1,24 @@
-/** @module Puts dead letters back on their stream, oldest first, atomically per entry. */
-import type { Redis } from "@upstash/redis";
+/** @module Puts dead letters back on their stream, oldest first, in one script call per page. */
 import { DEFAULTS } from "../config/defaults";
-import { ReplyShapeError } from "../errors";
 import { RequestBudget } from "../redis/budget";
-import { sendCommand } from "../redis/calls";
 import { LuaScript, type ScriptRedis } from "../redis/script";
 import { DEAD_LETTER_REDRIVE } from "../redis/scripts/dead-letter-redrive";
-import { parseStreamEntries } from "../replies/index";
-import { asArray, asString } from "../replies/shape";
-import { parseDeadLetter } from "./entry";
+import { MAX_VERBATIM_PAIRS } from "./entry";
+import { parseRedriveReply, type RedriveMove, type RedriveSkip } from "./replies";
+
+export type { RedriveMove, RedriveSkip, RedriveSkipReason } from "./replies";
 
 const REDRIVE = new LuaScript("dead-letter-redrive", DEAD_LETTER_REDRIVE);
 
 export type RedriveOptions = {
-  redis: ScriptRedis & Pick<Redis, "exec">;
+  redis: ScriptRedis;
   /** Stream the entries go back to; only entries that came from it are moved. */
   stream: string;
   dlqStream: string;
-  /** Most entries to move, oldest first. @default 100 */
+  /** Most dead letters to look at (moved or skipped), oldest first. @default 100 */
   count?: number;
+  /** First dead-letter id to look at (a previous report's `next`). @default the oldest */
+  start?: string;
   /** Report what would move without moving anything. @default false */
   dryRun?: boolean;
   /** Counts the requests against the caller's cap. @default an unlimited budget of its own */
@@ -27,16 +27,31 @@ export type RedriveOptions = {
 
 export type RedriveReport = {
   dryRun: boolean;
-  /** Entries that were (or, dry, would be) moved: dead-letter id → new stream id. */
-  moved: { dlqId: string; originalId: string; newId: string | null }[];
-  /** Entries left in place because they came from another stream. */
-  skipped: number;
+  /** Entries that were (or, dry, would be) moved back, in dead-letter order. */
+  moved: RedriveMove[];
+  /** Entries left in the dead-letter stream, each with the reason. */
+  skipped: RedriveSkip[];
+  /** First dead letter not looked at: pass it as `start` to go on; `null` at the end. */
+  next: string | null;
   requests: number;
 };
 
 /**
- * Moves dead letters back to their stream, oldest first: `XADD stream * ...payload` and
- * `XDEL dlq id` in one script call for the whole page, atomically per entry.
+ * Moves dead letters back to their stream, oldest first, in one script call: each is read
+ * inside Redis, added back with `XADD stream *` (its original pairs in order, byte for
+ * byte) and deleted from the dead-letter stream in the same step, so racing redrives never
+ * duplicate one. The re-added entry ends with the pair `original_id` → the id the message
+ * first had (kept as it is when it already ends with one: redriven before, the first
+ * identity wins), so a handler's idempotency key can stay the same.
+ *
+ * Entries that cannot go back are skipped and reported, and the rest still move: from
+ * another stream (`other_stream`), more than {@link MAX_VERBATIM_PAIRS} + 1 pairs, which
+ * the move stores as JSON and one script XADD cannot take (`too_many_fields`: re-add it by
+ * hand from `GET /dlq`), unreadable (`malformed`), or refused by Redis (`failed`). They
+ * stay where they are: when a whole page is skipped, go on with `start: report.next`.
+ * Dead letters of the older layout (`payload` = a JSON object) go back with their names
+ * sorted, as that layout kept no order.
+ * @see https://redis.io/commands/xrange
  * @see https://redis.io/commands/xadd
  * @see https://redis.io/commands/xdel
  */
@@ -44,52 +59,13 @@ export async function redrive(options: RedriveOptions): Promise<RedriveReport> {
   const budget = options.budget ?? new RequestBudget();
   const dryRun = options.dryRun ?? false;
   const count = options.count ?? DEFAULTS.redrivePageSize;
-  const raw = await sendCommand(options.redis, budget, [
-    "XRANGE",
-    options.dlqStream,
-    "-",
-    "+",
-    "COUNT",
-    count,
-  ]);
-  const letters = parseStreamEntries(raw).flatMap((e) =>
-    e.fields ? [parseDeadLetter(e.id, e.fields)] : [],
-  );
-  const eligible = letters.filter(
-    (l) => l.originalStream === options.stream && Object.keys(l.payload).length > 0,
-  );
-  const skipped = letters.length - eligible.length;
-  const originalOf = new Map(eligible.map((l) => [l.id, l.originalId]));
-  if (dryRun || eligible.length === 0) {
-    const moved = eligible.map((l) => ({ dlqId: l.id, originalId: l.originalId, newId: null }));
-    return { dryRun, moved, skipped, requests: budget.used };
-  }
-  const args: string[] = [];
-  for (const l of eligible) {
-    const flat = Object.entries(l.payload).flat();
-    args.push(l.id, String(flat.length), ...flat);
-  }
-  const reply = await REDRIVE.run(options.redis, [options.dlqStream, options.stream], args, budget);
-  const moved = parseRedriveReply(reply).map(([dlqId, newId]) => ({
-    dlqId,
-    originalId: originalOf.get(dlqId) ?? "",
-    newId,
-  }));
-  return { dryRun, moved, skipped, requests: budget.used };
-}
-
-/**
- * Reply of the redrive script: `[dlqId, newId]` per entry moved.
- *
- * Raw: `[["1795709122570-0", "1795709122590-0"]]`
- */
-export function parseRedriveReply(raw: unknown): [string, string][] {
-  return asArray(raw, "dead-letter-redrive reply").map((pair, i) => {
-    const what = `dead-letter-redrive pair ${i}`;
-    const [dlqId, newId] = asArray(pair, what);
-    if (dlqId === undefined || newId === undefined) {
-      throw new ReplyShapeError(`${what}: expected [dlqId, newId]`);
-    }
-    return [asString(dlqId, `${what} dlqId`), asString(newId, `${what} newId`)];
-  });
+  const args = [
+    options.start ?? "-",
+    String(count),
+    dryRun ? "1" : "0",
+    String(MAX_VERBATIM_PAIRS),
+  ];
+  const keys = [options.dlqStream, options.stream];
+  const outcomes = parseRedriveReply(await REDRIVE.run(options.redis, keys, args, budget));
+  return { dryRun, ...outcomes, requests: budget.used };
 }

@@ -6,6 +6,8 @@ export type AckBatch = {
   ids: string[];
   /** Idempotency keys to mark done (`SET key 1 EX ttl`), written with the acks. */
   marks: string[];
+  /** Ids whose handler failed, recorded in the failures hash for the sweep's count. */
+  failed: string[];
 };
 
 /**
@@ -16,6 +18,7 @@ export type AckBatch = {
 export class AckBuffer {
   private ids: string[] = [];
   private marks: string[] = [];
+  private failed: string[] = [];
 
   /** Buffers an ack, with the key that marks the id done when the idempotency guard is on. */
   add(id: string, mark?: string): void {
@@ -25,17 +28,29 @@ export class AckBuffer {
     }
   }
 
+  /** Buffers the record of a failed handler run: it stays pending, the sweep counts it. */
+  fail(id: string): void {
+    this.failed.push(id);
+  }
+
+  /** Whether nothing waits for a request. */
+  get empty(): boolean {
+    return this.ids.length === 0 && this.marks.length === 0 && this.failed.length === 0;
+  }
+
   /** Takes everything buffered, for one request. */
   take(): AckBatch {
-    const batch = { ids: this.ids, marks: this.marks };
+    const batch = { ids: this.ids, marks: this.marks, failed: this.failed };
     this.ids = [];
     this.marks = [];
+    this.failed = [];
     return batch;
   }
 
-  /** Puts back acks (and marks) of a batch whose request may not have applied them. */
+  /** Puts back what a request may not have applied: acks, marks, failure records. */
   restore(batch: Partial<AckBatch>): void {
     this.ids.push(...(batch.ids ?? []));
     this.marks.push(...(batch.marks ?? []));
+    this.failed.push(...(batch.failed ?? []));
   }
 }

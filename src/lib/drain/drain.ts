@@ -1,7 +1,10 @@
 /** @module The drain: bounded, non-blocking XREADGROUP batches through a handler, acks batched. */
 
+import { DEFAULTS } from "../config/defaults";
+import { MAX_CONSUMER_NAME_LENGTH } from "../group/consumer-name";
 import { Lease } from "../handling/lease";
 import { Limiter } from "../handling/limiter";
+import { messageParts } from "../handling/message";
 import { runHandler } from "../handling/outcome";
 import { RequestBudget } from "../redis/budget";
 import { streamKeys } from "../redis/keys";
@@ -13,7 +16,6 @@ import {
   type DrainOptions,
   type DrainReport,
   type DrainStop,
-  type ResolvedDrainOptions,
   resolveDrainOptions,
 } from "./options";
 import {
@@ -25,6 +27,7 @@ import {
   readBatch,
   stopOn,
   succeed,
+  trip,
 } from "./run";
 
 /** Requests kept back for the final flush: one ack pipeline, one dead-letter call. */
@@ -59,6 +62,10 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   });
   const run: Run = {
     o,
+    consumer: o.consumer,
+    pending: new Set(),
+    rotations: 0,
+    groupSeen: "no",
     keys: streamKeys(o.stream, o.group, o.dlqStream),
     report: emptyReport(o.consumer),
     budget,
@@ -80,8 +87,13 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
         break;
       }
       await flushDeadLetters(run);
+      const count = await roomToRead(
+        run,
+        inFlight,
+        Math.min(o.batchSize, o.maxMessages - report.read),
+      );
       const readSentAt = Date.now();
-      const entries = await readBatch(run, Math.min(o.batchSize, o.maxMessages - report.read));
+      const entries = await readBatch(run, count);
       report.batches++;
       if (entries.length === 0) {
         report.stoppedBy = "empty";
@@ -115,6 +127,39 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   return report;
 }
 
+/**
+ * COUNT for the next read, within what the consumer may still hold: Upstash refuses a read
+ * that would take one consumer past its PEL limit. Short of room, the drain first lets its
+ * handlers finish and sends their acks; if failures still fill the PEL, it reads on under a
+ * fresh consumer name (the failed entries stay with the old one for the sweep).
+ */
+async function roomToRead(run: Run, inFlight: InFlight, wanted: number): Promise<number> {
+  const room = () => DEFAULTS.consumerPelLimit - run.pending.size;
+  if (run.o.noAck || room() >= wanted) {
+    return wanted;
+  }
+  await inFlight.settled();
+  await flushDeadLetters(run);
+  if (!run.acks.empty) {
+    await trip(run);
+  }
+  if (room() < wanted) {
+    rotateConsumer(run);
+  }
+  return Math.min(wanted, room());
+}
+
+function rotateConsumer(run: Run): void {
+  const from = run.consumer;
+  run.rotations++;
+  const suffix = `-${run.rotations + 1}`;
+  run.consumer = `${run.o.consumer.slice(0, MAX_CONSUMER_NAME_LENGTH - suffix.length)}${suffix}`;
+  run.lease.moveTo(run.consumer);
+  run.emit({ event: "consumer_rotated", from, to: run.consumer, pending: run.pending.size });
+  run.pending = new Set();
+  run.report.consumers = [...(run.report.consumers ?? [run.o.consumer]), run.consumer];
+}
+
 /** Why the drain must not read again, or null while it may. */
 function stopReason(run: Run, started: number, slowestBatchMs: number): DrainStop | null {
   const { o, report, budget } = run;
@@ -143,7 +188,14 @@ async function handle(run: Run, inFlight: InFlight, entry: ReadEntry, done: bool
     succeed(run, entry.id, false);
     return;
   }
-  const message = { ...entry, fields: entry.fields, ...base(o), deliveries: 1 };
+  const message = {
+    id: entry.id,
+    ...messageParts(entry.id, entry.pairs),
+    stream: o.stream,
+    group: o.group,
+    consumer: run.consumer,
+    deliveries: 1,
+  };
   const outcome = await inFlight.timed(() =>
     runHandler(o.handler, message, { signal: run.signal }),
   );
@@ -154,21 +206,21 @@ async function handle(run: Run, inFlight: InFlight, entry: ReadEntry, done: bool
   } else if (outcome.permanent) {
     // Held until moved, for the same reason: a sweep claiming it in between would make
     // this move skip it, and its own retry count a delivery towards max_deliveries.
-    const { id, fields } = message;
-    run.deadLetters.push({ id, fields, reason: "permanent_error", error: outcome.error });
+    run.deadLetters.push({ id: entry.id, reason: "permanent_error", error: outcome.error });
+  } else if (o.noAck) {
+    // Read with NOACK, it is pending nowhere: nothing could retry it, so it is kept as a
+    // dead letter rather than lost.
+    run.deadLetters.push({ id: entry.id, reason: "noack_failed", error: outcome.error });
+    report.failed++;
+    run.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
   } else {
-    // Let go at once so its backoff starts.
-    run.lease.release(entry.id);
+    // Held until its failure is recorded (the next round trip), so a sweep cannot claim it
+    // and run it before that run counts towards MAX_DELIVERIES; its backoff starts then.
+    run.acks.fail(entry.id);
     report.failed++;
     run.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
   }
 }
-
-const base = (o: ResolvedDrainOptions) => ({
-  stream: o.stream,
-  group: o.group,
-  consumer: o.consumer,
-});
 
 /**
  * The drain's former name.

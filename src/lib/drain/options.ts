@@ -2,6 +2,7 @@
 import type { Redis } from "@upstash/redis";
 import { withDefaults } from "../config/defaults";
 import { JOB_RULES, type Resolved, validateOptions } from "../config/ranges";
+import type { MoveEvent } from "../dead-letter/events";
 import type { ReportError } from "../errors";
 import type { MessageHandler } from "../handling/message";
 
@@ -11,18 +12,28 @@ export type DrainRedis = Pick<Redis, "exec" | "pipeline" | "evalsha" | "eval">;
 /** Something that happened during a drain, for structured logs (one line each). */
 export type DrainEvent =
   | { event: "handler_failed"; id: string; error: string }
-  | { event: "dead_lettered"; ids: string[] }
+  | MoveEvent
   | { event: "lease_renewed"; ids: string[] }
   /** A sweep claimed these while their handlers ran (the renewal came late): a duplicate run. */
   | { event: "lease_lost"; ids: string[] }
   | { event: "ack_failed"; ids: string[]; error: string }
+  /**
+   * Failed entries filled `from`'s PEL up to the per-consumer limit: reading goes on as
+   * `to`; the `pending` failed entries stay with `from` for the sweep.
+   */
+  | { event: "consumer_rotated"; from: string; to: string; pending: number }
   | { event: "redis_error"; error: string }
   /**
    * The drain created the group: at `startId` (GROUP_START_ID), after `startedAfter`, the
    * stream's top id when `startId` is `$`: entries up to it are not delivered to the group.
    */
   | {
-      event: "group_created";
+      /**
+       * `group_recreated`: the group had existed and was gone (destroyed, or its stream
+       * deleted): recreated after its recorded resume point `startId` (or `0`), so what
+       * arrived meanwhile is delivered; entries read since that point come again.
+       */
+      event: "group_created" | "group_recreated";
       stream: string;
       group: string;
       startId: string;
@@ -49,9 +60,10 @@ export type DrainOptions = {
   /** Fire-and-forget reads: nothing pending, nothing acked or retried. @default false */
   noAck?: boolean;
   /**
-   * Seconds a success is remembered (written with its ack) so that this drain acks an id it
-   * reads again within them (e.g. after a group reset) without running the handler; the
-   * sweep does not check it. 0 = off. @default 0
+   * Seconds a success is remembered (a done mark, sent with its ack and again on its own if
+   * that request fails): an entry read again within them (after a group reset, or by the
+   * sweep when its ack was lost) is acked without running the handler. Give the sweep the
+   * same value. 0 = off. @default 0
    */
   idempotencyTtlS?: number;
   /** Idle time after which the sweep may claim an entry; the lease keeps below it. @default 60000 */
@@ -60,7 +72,10 @@ export type DrainOptions = {
   leaseMs?: number;
   /** @default `${stream}:dlq` */
   dlqStream?: string;
-  /** Approximate cap of the dead-letter stream. @default 100000 */
+  /**
+   * Capacity of the dead-letter stream: once it holds this many, due entries stay pending
+   * (NOACK failures, pending nowhere, are added anyway); it is never trimmed. @default 100000
+   */
   dlqMaxLen?: number;
   /** Where the group starts if the drain has to create it. @default "$" */
   groupStartId?: string;
@@ -74,6 +89,8 @@ export type DrainStop = "empty" | "max" | "budget" | "aborted" | "requests" | "e
 
 export type DrainReport = {
   consumer: string;
+  /** Every consumer name the run read as, when it had to move on to fresh ones. */
+  consumers?: string[];
   read: number;
   acked: number;
   failed: number;

@@ -11,10 +11,17 @@ export type RoundTrip = {
   stream: string;
   group: string;
   consumer: string;
-  /** Acks (and done marks) since the last round trip. */
+  /** Acks (and done marks, failure records) since the last round trip. */
   acks: AckBatch;
+  /** Hash of failed handler runs per id (`streamKeys().failures`). */
+  failuresKey: string;
   /** TTL of the done marks, in seconds. */
   doneTtlS: number;
+  /**
+   * The group's hash, to note that the group exists (`HSETNX seen_at`): a group it knows
+   * existed is recreated where it stood, never at the start id, if it vanishes.
+   */
+  seenKey?: string;
   /** COUNT of the read; omit to only flush acks. */
   read?: { count: number; noAck: boolean };
   budget: RequestBudget;
@@ -27,7 +34,8 @@ export type RoundTripResult = {
 };
 
 /**
- * Sends `XACK s g ids...`, the done marks and `XREADGROUP GROUP g c COUNT n STREAMS s >`
+ * Sends `XACK s g ids...`, the done marks, the failure records and
+ * `XREADGROUP GROUP g c COUNT n STREAMS s >`
  * as one `/pipeline` request, so acking costs no request of its own. Never BLOCK: an
  * edge invocation must not hang on an empty stream.
  * @throws RedisCommandError when the request fails or the read is refused (NOGROUP, WRONGTYPE)
@@ -35,8 +43,9 @@ export type RoundTripResult = {
  * @see https://redis.io/commands/xack
  */
 export async function roundTrip(trip: RoundTrip): Promise<RoundTripResult> {
-  const { ids, marks } = trip.acks;
-  if (!trip.read && ids.length === 0 && marks.length === 0) {
+  const { ids, marks, failed } = trip.acks;
+  const idle = ids.length === 0 && marks.length === 0 && failed.length === 0;
+  if (!trip.read && idle && trip.seenKey === undefined) {
     return { entries: [], ackError: null };
   }
   const p = trip.redis.pipeline();
@@ -45,6 +54,14 @@ export async function roundTrip(trip: RoundTrip): Promise<RoundTripResult> {
   }
   for (const key of marks) {
     p.set(key, "1", { ex: trip.doneTtlS });
+  }
+  if (failed.length > 0) {
+    // A first failure: these were read as new. HSET rather than HINCRBY, so a request
+    // that applied but lost its reply, sent again, cannot count one failure twice.
+    p.hset(trip.failuresKey, Object.fromEntries(failed.map((id) => [id, 1])));
+  }
+  if (trip.seenKey !== undefined) {
+    p.hsetnx(trip.seenKey, "seen_at", String(Date.now()));
   }
   if (trip.read) {
     const { count, noAck } = trip.read;

@@ -1,13 +1,15 @@
 /** @module One drain run's state, and the Redis requests it sends: acks with reads, marks, moves. */
 import type { DeadLetterInput } from "../dead-letter/entry";
+import { reportMove } from "../dead-letter/events";
 import { moveToDeadLetter } from "../dead-letter/move";
-import { stopFor } from "../errors";
+import { stopFor, toReportError } from "../errors";
 import { ensureGroup, isNoGroupError } from "../group/ensure";
 import type { Lease } from "../handling/lease";
 import type { RequestBudget } from "../redis/budget";
-import { sendCommand } from "../redis/calls";
+import { type Command, sendCommand, sendPipeline } from "../redis/calls";
 import type { streamKeys } from "../redis/keys";
 import type { ReadEntry } from "../replies/index";
+import { parseMarks } from "../replies/index";
 import type { AckBuffer } from "./ack-buffer";
 import type { DrainEvent, DrainReport, ResolvedDrainOptions } from "./options";
 import { roundTrip } from "./round-trip";
@@ -15,6 +17,22 @@ import { roundTrip } from "./round-trip";
 /** Everything one drain run shares between its steps. */
 export type Run = {
   o: ResolvedDrainOptions;
+  /** The consumer reading now: `o.consumer`, or its successor after a rotation. */
+  consumer: string;
+  /**
+   * Ids pending for `consumer` as far as this run knows: read and not yet acked or moved.
+   * Upstash refuses a read that would take one consumer past its PEL limit.
+   */
+  pending: Set<string>;
+  /** Times the run moved on to a fresh consumer name. */
+  rotations: number;
+  /**
+   * Whether the group's hash knows the group exists: `due` after the first read that
+   * returned entries (only after a read, or a missing group would look destroyed rather
+   * than new; with entries, so the note rides on a request the drain sends anyway), `done`
+   * once noted.
+   */
+  groupSeen: "no" | "due" | "done";
   keys: ReturnType<typeof streamKeys>;
   report: DrainReport;
   budget: RequestBudget;
@@ -26,6 +44,7 @@ export type Run = {
   emit: (event: DrainEvent) => void;
 };
 
+/** Books a success: its ack (and done mark) rides on the next request. */
 export function succeed(run: Run, id: string, mark: boolean): void {
   if (run.o.noAck) {
     run.report.acked++;
@@ -39,9 +58,13 @@ export async function trip(run: Run, count?: number): Promise<ReadEntry[]> {
   const { o, acks, report } = run;
   const batch = acks.take();
   const read = count === undefined ? undefined : { count, noAck: o.noAck };
+  const noteSeen = run.groupSeen === "due";
   try {
     const result = await roundTrip({
       ...o,
+      consumer: run.consumer,
+      failuresKey: run.keys.failures,
+      ...(noteSeen ? { seenKey: run.keys.groupStart } : {}),
       acks: batch,
       doneTtlS: o.idempotencyTtlS,
       read,
@@ -54,13 +77,49 @@ export async function trip(run: Run, count?: number): Promise<ReadEntry[]> {
       report.acked += batch.ids.length;
       for (const id of batch.ids) {
         run.lease.release(id);
+        run.pending.delete(id);
       }
+    }
+    // Recorded (or refused with the acks: a missing group); either way their backoff starts.
+    for (const id of batch.failed) {
+      run.lease.release(id);
+    }
+    if (read && !read.noAck) {
+      for (const entry of result.entries) {
+        run.pending.add(entry.id);
+      }
+    }
+    if (noteSeen) {
+      run.groupSeen = "done";
+    } else if (result.entries.length > 0 && run.groupSeen === "no") {
+      run.groupSeen = "due";
     }
     return result.entries;
   } catch (e) {
     // Unknown whether the acks applied; acking twice is harmless, dropping them is not.
     acks.restore(batch);
+    await writeMarks(run, batch.marks);
     throw e;
+  }
+}
+
+/**
+ * The idempotency marks of a request that failed, sent once more on their own: a success
+ * must stay known even when its ack is lost with the invocation (the sweep checks the
+ * marks before it runs or dead-letters a message). Best effort; they stay buffered too.
+ */
+async function writeMarks(run: Run, marks: string[]): Promise<void> {
+  if (marks.length === 0 || !run.budget.fits(1, 1)) {
+    return;
+  }
+  const p = run.o.redis.pipeline();
+  for (const key of marks) {
+    p.set(key, "1", { ex: run.o.idempotencyTtlS });
+  }
+  try {
+    await sendPipeline(p, run.budget, "SET");
+  } catch (e) {
+    run.emit({ event: "redis_error", error: toReportError(e).message });
   }
 }
 
@@ -81,21 +140,33 @@ export async function readBatch(run: Run, count: number): Promise<ReadEntry[]> {
       budget: run.budget,
     });
     if (made.created) {
+      run.groupSeen = "done";
       const { startId, startedAfter } = made;
-      run.emit({ event: "group_created", stream: o.stream, group: o.group, startId, startedAfter });
+      const event = made.recreated ? "group_recreated" : "group_created";
+      run.emit({ event, stream: o.stream, group: o.group, startId, startedAfter });
     }
     return trip(run, count);
   }
 }
 
-/** The idempotency guard: which entries a previous run already finished. */
+/**
+ * The idempotency guard: which entries a previous run already finished. A failed lookup is
+ * tried once more; failing again, it ends the drain (the batch stays pending, and a read
+ * that ran no handler is no failed run: the sweep's count is of failures, not reads).
+ */
 export async function alreadyDone(run: Run, entries: ReadEntry[]): Promise<boolean[]> {
   if (run.o.idempotencyTtlS <= 0 || entries.length === 0) {
     return entries.map(() => false);
   }
-  const keys = entries.map((e) => run.keys.done(e.id));
-  const marks = await sendCommand(run.o.redis, run.budget, ["MGET", ...keys]);
-  return entries.map((_, i) => Array.isArray(marks) && marks[i] !== null && marks[i] !== undefined);
+  const command: Command = ["MGET", ...entries.map((e) => run.keys.done(e.id))];
+  let marks: unknown;
+  try {
+    marks = await sendCommand(run.o.redis, run.budget, command);
+  } catch (e) {
+    run.emit({ event: "redis_error", error: toReportError(e).message });
+    marks = await sendCommand(run.o.redis, run.budget, command);
+  }
+  return parseMarks(marks, entries.length);
 }
 
 export async function flushDeadLetters(run: Run): Promise<void> {
@@ -107,15 +178,19 @@ export async function flushDeadLetters(run: Run): Promise<void> {
   try {
     const moved = await moveToDeadLetter({
       ...o,
-      consumer: o.noAck ? "" : o.consumer,
+      consumer: o.noAck ? "" : run.consumer,
       dlqStream: run.keys.dlq,
       entries: batch,
       budget: run.budget,
       // The final ack flush must still fit after the move.
       reserve: 1,
     });
-    run.report.deadLettered += moved.length;
-    run.emit({ event: "dead_lettered", ids: moved });
+    run.report.deadLettered += moved.moved.length;
+    run.report.skipped += moved.gone.length;
+    for (const id of [...moved.moved, ...moved.gone, ...moved.notPending]) {
+      run.pending.delete(id);
+    }
+    reportMove(run.emit, moved);
   } finally {
     // Moved, or (the move failed) left pending for the sweep: this drain is done with them.
     for (const entry of batch) {

@@ -38,12 +38,20 @@ export type EnsureGroupResult =
   /** The group existed (BUSYGROUP). */
   | { created: false; requested: true }
   /** Created now at `startId`, after `startedAfter` (`$` resolved to the stream's top id). */
-  | { created: true; requested: true; startId: string; startedAfter: string };
+  | { created: true; requested: true; recreated: false; startId: string; startedAfter: string }
+  /**
+   * It had existed and was destroyed: recreated after its recorded resume point (`startId`,
+   * `0` when none was recorded), never at the configured start again.
+   */
+  | { created: true; requested: true; recreated: true; startId: string; startedAfter: string };
 
 /**
  * `XGROUP CREATE stream group <startId> MKSTREAM`, recording where a new group started in
- * the `groupStart` key (shown by `getStats`); an existing group is left as it is. One
- * script call: EVALSHA, or EVALSHA + EVAL the first time Redis lacks the script.
+ * the `groupStart` key (shown by `getStats`); an existing group is left as it is. A group
+ * that key shows existed before (destroyed, or its stream deleted) is recreated after its
+ * recorded resume point (see {@link recordGroupPosition}), or at `0`: never at `startId`,
+ * which would skip what arrived meanwhile. One script call: EVALSHA, or EVALSHA + EVAL the
+ * first time Redis lacks the script.
  * @throws RedisCommandError for a failure other than BUSYGROUP (e.g. WRONGTYPE)
  * @see https://redis.io/commands/xgroup-create
  */
@@ -57,22 +65,46 @@ export async function ensureGroup(options: EnsureGroupOptions): Promise<EnsureGr
   const args = [group, startId, String(Date.now())];
   const budget = options.budget ?? new RequestBudget();
   const reply = await CREATE.run(options.redis, keys, args, budget);
-  const [created, startedAfter] = parseGroupCreateReply(reply);
+  const created = parseGroupCreateReply(reply);
   known.add(id(stream, group));
-  return created
-    ? { created: true, requested: true, startId, startedAfter }
-    : { created: false, requested: true };
+  if (created.kind === "existed") {
+    return { created: false, requested: true };
+  }
+  const { startedAfter, startId: from } = created;
+  return created.kind === "recreated"
+    ? { created: true, requested: true, recreated: true, startId: from, startedAfter }
+    : { created: true, requested: true, recreated: false, startId, startedAfter };
 }
 
+/** What the group-create script did. */
+export type GroupCreateReply =
+  | { kind: "existed" }
+  | { kind: "created" | "recreated"; startedAfter: string; startId: string };
+
 /**
- * Reply of the group-create script: whether it created the group, and the id it started after.
+ * Reply of the group-create script: what it did, the id the group started after and the
+ * start id it used.
  *
- * Raw: `[1, "1795709122566-0"]` (created), `[0, ""]` (existed)
+ * Raw: `[1, "1795709122566-0", "$"]` (created), `[2, "1795709122560-0", "1795709122560-0"]`
+ * (recreated at its resume point), `[0, "", ""]` (existed)
  */
-export function parseGroupCreateReply(raw: unknown): [boolean, string] {
-  const [flag, after] = asArray(raw, "group-create reply");
-  if (flag === undefined || after === undefined) {
-    throw new ReplyShapeError(`group-create reply: expected [created, startedAfter]`);
+export function parseGroupCreateReply(raw: unknown): GroupCreateReply {
+  const [flag, after, start] = asArray(raw, "group-create reply");
+  if (flag === undefined || after === undefined || start === undefined) {
+    throw new ReplyShapeError("group-create reply: expected [flag, startedAfter, startId]");
   }
-  return [asInteger(flag, "group-create flag") === 1, asString(after, "group-create id")];
+  const kinds = { 0: "existed", 1: "created", 2: "recreated" } as const;
+  const n = asInteger(flag, "group-create flag");
+  const kind = n === 0 || n === 1 || n === 2 ? kinds[n] : undefined;
+  if (kind === undefined) {
+    throw new ReplyShapeError(`group-create reply: unknown flag ${n}`);
+  }
+  if (kind === "existed") {
+    return { kind };
+  }
+  return {
+    kind,
+    startedAfter: asString(after, "group-create id"),
+    startId: asString(start, "group-create start id"),
+  };
 }

@@ -31,7 +31,11 @@ export class Lease {
   private timer: ReturnType<typeof setInterval> | undefined;
   private busy = false;
 
-  constructor(private readonly options: LeaseOptions) {}
+  private consumer: string;
+
+  constructor(private readonly options: LeaseOptions) {
+    this.consumer = options.consumer;
+  }
 
   /**
    * @param since when Redis last reset the entry's idle time, at the latest: the time the
@@ -41,6 +45,14 @@ export class Lease {
   hold(id: string, since = Date.now()): void {
     this.held.set(id, since);
     this.timer ??= setInterval(() => void this.renew(), Math.max(5, this.options.leaseMs / 4));
+  }
+
+  /**
+   * Renews as `consumer` from now on: a drain that moved to a fresh consumer name. Entries
+   * still held keep being renewed only if they are pending for the new name.
+   */
+  moveTo(consumer: string): void {
+    this.consumer = consumer;
   }
 
   release(id: string): void {
@@ -62,7 +74,8 @@ export class Lease {
     }
     this.busy = true;
     const ids = due.map(([id]) => id);
-    const { redis, stream, group, consumer, budget } = this.options;
+    const { redis, stream, group, budget } = this.options;
+    const consumer = this.consumer;
     try {
       const kept = new Set(
         await RENEW.runForIds(redis, [stream], [group, consumer, ...ids], budget),

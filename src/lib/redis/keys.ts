@@ -11,8 +11,14 @@ export type StreamKeys = {
   dlq: string;
   /** Where the sweep stores the PEL position it stopped at. */
   sweepCursor: string;
-  /** Hash of where the group started when this package created it (`start_id`, `started_after`, `created_at`). */
+  /**
+   * Hash about the group: where it started when this package created it (`start_id`,
+   * `started_after`, `created_at`), where a recreation resumes (`resume_after`, `resume_at`,
+   * written by each sweep) and the last recreation (`recreated_after`, `recreated_at`).
+   */
   groupStart: string;
+  /** Hash: entry id → handler runs that failed, while the entry is pending. */
+  failures: string;
   /** Idempotency marker of one entry id. */
   done(id: string): string;
 };
@@ -29,6 +35,7 @@ export function streamKeys(stream: string, group: string, dlqStream?: string): S
     dlq: dlqStream || `${stream}:dlq`,
     sweepCursor: `${stream}:${group}:sweep-cursor`,
     groupStart: `${stream}:${group}:group-start`,
+    failures: `${stream}:${group}:failures`,
     done: (id: string) => `${stream}:${group}:done:${id}`,
   };
 }

@@ -1,15 +1,22 @@
 /** @module Parsers of replies that carry stream entries: XREADGROUP, XAUTOCLAIM, XCLAIM. */
 
-import { asArray, asString, fail, flatPairs } from "./shape";
+import { asArray, asString, fail } from "./shape";
 
-/** A stream entry with its field/value pairs. */
-export type StreamEntry = { id: string; fields: Record<string, string> };
+/** A field/value pair, as Redis holds it. */
+export type FieldPair = [field: string, value: string];
 
 /**
- * An entry as a read or claim returns it: `fields` is `null` when the entry was deleted
- * (XDEL/XTRIM) while still pending, which XREADGROUP with an explicit id and older XCLAIM report.
+ * A stream entry: `pairs` in Redis's order, repeated names kept; `fields` the convenience
+ * object, where a repeated name keeps its last value.
  */
-export type ReadEntry = { id: string; fields: Record<string, string> | null };
+export type StreamEntry = { id: string; fields: Record<string, string>; pairs: FieldPair[] };
+
+/**
+ * An entry as a read or claim returns it: `fields` is `null` (and `pairs` empty) when the
+ * entry was deleted (XDEL/XTRIM) while still pending, which XREADGROUP with an explicit id
+ * and older XCLAIM report.
+ */
+export type ReadEntry = { id: string; fields: Record<string, string> | null; pairs: FieldPair[] };
 
 /** Result of one XAUTOCLAIM call. */
 export type AutoClaimResult = {
@@ -20,8 +27,30 @@ export type AutoClaimResult = {
   deletedIds: string[];
 };
 
-function parseFields(raw: unknown, what: string): Record<string, string> {
-  return flatPairs(raw, what, (v, key) => asString(v, `${what} value of ${JSON.stringify(key)}`));
+/**
+ * A flat field/value list, order and repeats kept.
+ *
+ * Raw: `["amount", "12", "currency", "EUR", "amount", "13"]`
+ */
+export function parsePairs(raw: unknown, what: string): FieldPair[] {
+  const flat = asArray(raw, what);
+  if (flat.length % 2 !== 0) {
+    fail(what, "an even number of strings", raw);
+  }
+  const pairs: FieldPair[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const field = asString(flat[i], `${what} field ${i / 2}`);
+    pairs.push([field, asString(flat[i + 1], `${what} value of ${JSON.stringify(field)}`)]);
+  }
+  return pairs;
+}
+
+/**
+ * The convenience object of `pairs`: a repeated name keeps its last value; `__proto__` is
+ * an own property (`Object.fromEntries`), never the prototype.
+ */
+export function pairsToFields(pairs: FieldPair[]): Record<string, string> {
+  return Object.fromEntries(pairs);
 }
 
 function parseEntry(raw: unknown, what: string): ReadEntry {
@@ -30,13 +59,16 @@ function parseEntry(raw: unknown, what: string): ReadEntry {
     fail(what, "[id, fields]", raw);
   }
   const id = asString(pair[0], `${what} id`);
-  const fields = pair[1] === null ? null : parseFields(pair[1], `${what} fields of ${id}`);
-  return { id, fields };
+  if (pair[1] === null) {
+    return { id, fields: null, pairs: [] };
+  }
+  const pairs = parsePairs(pair[1], `${what} fields of ${id}`);
+  return { id, fields: pairsToFields(pairs), pairs };
 }
 
 /**
- * Entries as every range/read/claim command returns them. A field name that repeats keeps
- * its last value, as with object literals.
+ * Entries as every range/read/claim command returns them: `pairs` as Redis holds them, and
+ * `fields`, where a field name that repeats keeps its last value, as with object literals.
  *
  * Raw: `[["1795709122566-0", ["amount", "12", "currency", "EUR"]], ["1795709122567-0", null]]`
  */

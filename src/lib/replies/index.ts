@@ -2,6 +2,9 @@
 
 export {
   type AutoClaimResult,
+  type FieldPair,
+  pairsToFields,
+  parsePairs,
   parseStreamEntries,
   parseXAutoClaim,
   parseXClaim,
@@ -13,6 +16,7 @@ export {
   type PendingEntry,
   parseXPendingExtended,
 } from "./pending";
+export { parseFailureCounts, parseMarks } from "./run-records";
 export { compareStreamIds, isStreamId } from "./stream-id";
 export {
   type ConsumerInfo,

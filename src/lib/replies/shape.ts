@@ -2,17 +2,16 @@
 
 import { ReplyShapeError } from "../errors";
 
-const PREVIEW = 120;
-
-/** Short rendering of a raw value for error messages. */
+/** What a raw value is, for error messages: never its content. */
 function preview(raw: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(raw) ?? String(raw);
-  } catch {
-    text = String(raw);
+  // The type and size only: a reply may carry message bodies, and this text reaches reports.
+  if (Array.isArray(raw)) {
+    return `an array of ${raw.length}`;
   }
-  return text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text;
+  if (typeof raw === "string") {
+    return `a string of ${raw.length} characters`;
+  }
+  return raw === null ? "null" : `a ${typeof raw}`;
 }
 
 /** Throws a ReplyShapeError saying what `what` should have been. */

@@ -18,17 +18,32 @@ export function isStreamId(s: unknown): s is string {
   return match !== null && inRange(match[1]) && inRange(match[2]);
 }
 
+/**
+ * Whether `s` is an explicit id as Redis takes one from a user (`XGROUP CREATE`/`SETID`, XRANGE
+ * bounds): `ms-seq` or a bare `ms` (meaning `ms-0`), each part within 64 bits. A part past
+ * 2^64−1 must be refused where it is read: Redis answers "Invalid stream ID" to every call
+ * that carries it.
+ * @see https://redis.io/docs/latest/develop/data-types/streams/#entry-ids
+ */
+export function isStreamIdArgument(s: unknown): s is string {
+  if (typeof s !== "string") {
+    return false;
+  }
+  const match = PARTIAL_ID.exec(s);
+  return match !== null && inRange(match[1]) && (match[2] === undefined || inRange(match[2]));
+}
+
 function inRange(digits: string | undefined): boolean {
   return digits !== undefined && BigInt(digits) <= U64_MAX;
 }
 
 function split(id: string): [bigint, bigint] {
-  const match = PARTIAL_ID.exec(id);
-  if (!match || !inRange(match[1]) || (match[2] !== undefined && !inRange(match[2]))) {
+  if (!isStreamIdArgument(id)) {
     throw new ReplyShapeError(`not a stream id: ${JSON.stringify(id)}`);
   }
   // A bare `ms` means `ms-0`, as in XRANGE start bounds.
-  return [BigInt(match[1] ?? "0"), BigInt(match[2] ?? "0")];
+  const [ms = "0", seq = "0"] = id.split("-");
+  return [BigInt(ms), BigInt(seq)];
 }
 
 /**

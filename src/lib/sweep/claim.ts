@@ -1,10 +1,23 @@
 /** @module One sweep page: find ripe pending entries and claim them (XAUTOCLAIM or XPENDING+XCLAIM). */
 import type { Redis } from "@upstash/redis";
 import type { RequestBudget } from "../redis/budget";
-import { replyResult, sendCommand, sendPipeline } from "../redis/calls";
+import {
+  type Pipeline,
+  type PipelineReply,
+  replyResult,
+  sendCommand,
+  sendPipeline,
+} from "../redis/calls";
 import { LuaScript, SCRIPT_MAX_REQUESTS, type ScriptRedis } from "../redis/script";
 import { ACK_DELETED } from "../redis/scripts/ack-deleted";
-import { parseXAutoClaim, parseXClaim, parseXPendingExtended } from "../replies/index";
+import {
+  type FieldPair,
+  parseFailureCounts,
+  parseMarks,
+  parseXAutoClaim,
+  parseXClaim,
+  parseXPendingExtended,
+} from "../replies/index";
 import { type BackoffOptions, isRipe } from "./backoff";
 import { CYCLE_START, nextStreamId } from "./cursor";
 
@@ -13,8 +26,18 @@ const ACK_DELETED_SCRIPT = new LuaScript("ack-deleted", ACK_DELETED);
 /** Most requests one claim makes: 2 requests, plus EVALSHA+EVAL of the ack-deleted script. */
 export const CLAIM_MAX_REQUESTS = 2 + SCRIPT_MAX_REQUESTS;
 
-/** An entry now pending for the sweep's consumer, with the counter after the claim. */
-export type ClaimedEntry = { id: string; fields: Record<string, string>; deliveries: number };
+/**
+ * An entry now pending for the sweep's consumer: its pairs as Redis holds them, the delivery
+ * counter after the claim, the handler runs recorded as failed, and whether the idempotency
+ * guard marks it done (always false with the guard off).
+ */
+export type ClaimedEntry = {
+  id: string;
+  pairs: FieldPair[];
+  deliveries: number;
+  failures: number;
+  done: boolean;
+};
 
 export type ClaimPage = {
   /** Pending entries idle at least `minIdleMs` this page looked at (deleted ones included). */
@@ -36,11 +59,37 @@ export type ClaimOptions = BackoffOptions & {
   /** Page size. */
   count: number;
   budget: RequestBudget;
+  /** Hash of failed handler runs per id (`streamKeys().failures`). */
+  failuresKey: string;
+  /** The done mark's key of an id, when the idempotency guard is on. */
+  doneKey?: (id: string) => string;
 };
+
+/** Queues the record lookups of `ids` on `pipe`: failure counts, then done marks. */
+function queueRecords(pipe: Pipeline, o: ClaimOptions, ids: string[]): void {
+  pipe.hmget(o.failuresKey, ...ids);
+  if (o.doneKey) {
+    pipe.mget(...ids.map(o.doneKey));
+  }
+}
+
+type Records = { failures: Map<string, number>; done: Set<string> };
+
+/** Reads what {@link queueRecords} queued, from `replies[at]` on. */
+function takeRecords(replies: PipelineReply[], at: number, o: ClaimOptions, ids: string[]) {
+  const counts = parseFailureCounts(replyResult(replies[at], "HMGET"), ids.length);
+  const marks = o.doneKey ? parseMarks(replyResult(replies[at + 1], "MGET"), ids.length) : [];
+  const records: Records = {
+    failures: new Map(ids.map((id, i) => [id, counts[i] ?? 0])),
+    done: new Set(ids.filter((_, i) => marks[i] === true)),
+  };
+  return records;
+}
 
 /**
  * RETRY_BACKOFF=fixed: `XAUTOCLAIM` claims what is idle ≥ minIdle from the cursor on, then
- * `XPENDING` over the claimed range reads their counters, which XAUTOCLAIM does not return.
+ * one pipeline reads their counters with `XPENDING` (XAUTOCLAIM does not return them), their
+ * failed runs with `HMGET` and, with the guard on, their done marks with `MGET`.
  * @see https://redis.io/commands/xautoclaim
  */
 export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
@@ -56,30 +105,26 @@ export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
     o.count,
   ]);
   const result = parseXAutoClaim(raw);
-  const live = result.entries.flatMap((e) => (e.fields ? [{ id: e.id, fields: e.fields }] : []));
+  const live = result.entries.flatMap((e) => (e.fields ? [{ id: e.id, pairs: e.pairs }] : []));
   const page = { scanned: live.length + result.deletedIds.length, deletedIds: result.deletedIds };
   const first = live[0];
   const last = live[live.length - 1];
   if (!first || !last) {
     return { ...page, claimed: [], cursor: result.cursor };
   }
+  const ids = live.map((e) => e.id);
+  const pipe = o.redis.pipeline();
   // This consumer owns nothing else in [first, last]: earlier pages of the run lie below
   // the cursor, and a run stops when the cursor wraps.
-  const rows = parseXPendingExtended(
-    await sendCommand(o.redis, o.budget, [
-      "XPENDING",
-      stream,
-      group,
-      first.id,
-      last.id,
-      live.length,
-      consumer,
-    ]),
-  );
+  pipe.xpending(stream, group, first.id, last.id, live.length, { consumer });
+  queueRecords(pipe, o, ids);
+  const replies = await sendPipeline(pipe, o.budget, "XPENDING+HMGET");
+  const rows = parseXPendingExtended(replyResult(replies[0], "XPENDING"));
+  const records = takeRecords(replies, 1, o, ids);
   const counters = new Map(rows.map((r) => [r.id, r.deliveries]));
   const claimed = live.flatMap((e) => {
     const deliveries = counters.get(e.id);
-    return deliveries === undefined ? [] : [{ ...e, deliveries }];
+    return deliveries === undefined ? [] : [withRecords(e.id, e.pairs, deliveries, records)];
   });
   return { ...page, claimed, cursor: result.cursor };
 }
@@ -87,7 +132,8 @@ export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
 /**
  * RETRY_BACKOFF=exponential: `XPENDING ... IDLE minIdle` lists a page with idle times and
  * counters, then one pipeline request `XCLAIM`s the ripe ids and reads their counters back
- * with `XPENDING` for this consumer. XCLAIM's min-idle-time (`minIdleMs`) makes a racing
+ * with `XPENDING` for this consumer, with their failed runs (`HMGET`) and done marks (`MGET`,
+ * guard on). XCLAIM's min-idle-time (`minIdleMs`) makes a racing
  * claim, or a drain's lease, in between win: either resets the idle time, and XCLAIM then
  * skips the id. The counters are read again rather than taken from the listing plus one: if
  * this invocation stalls longer than MIN_IDLE_MS between the two requests, another sweep may
@@ -126,18 +172,32 @@ export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   // Right behind the claim on the same connection: nobody can claim what was just claimed
   // (its idle time is 0), and this consumer owns nothing else in [first, end].
   pipe.xpending(stream, group, first.id, end.id, ids.length, { consumer });
-  const [claimR, pendingR] = await sendPipeline(pipe, o.budget, "XCLAIM+XPENDING");
-  const got = new Map(parseXClaim(replyResult(claimR, "XCLAIM")).map((e) => [e.id, e.fields]));
-  const after = parseXPendingExtended(replyResult(pendingR, "XPENDING"));
+  queueRecords(pipe, o, ids);
+  const replies = await sendPipeline(pipe, o.budget, "XCLAIM+XPENDING");
+  const got = new Map(parseXClaim(replyResult(replies[0], "XCLAIM")).map((e) => [e.id, e]));
+  const after = parseXPendingExtended(replyResult(replies[1], "XPENDING"));
+  const records = takeRecords(replies, 2, o, ids);
   const counters = new Map(after.map((r) => [r.id, r.deliveries]));
   const claimed = ids.flatMap((id) => {
-    const fields = got.get(id);
+    const entry = got.get(id);
     const deliveries = counters.get(id);
-    return fields && deliveries !== undefined ? [{ id, fields, deliveries }] : [];
+    return entry?.fields && deliveries !== undefined
+      ? [withRecords(id, entry.pairs, deliveries, records)]
+      : [];
   });
-  const missing = ids.filter((id) => !got.get(id));
+  const missing = ids.filter((id) => !got.get(id)?.fields);
   const deletedIds = missing.length === 0 ? [] : await ackDeleted(o, missing);
   return { scanned: rows.length, claimed, deletedIds, cursor };
+}
+
+function withRecords(
+  id: string,
+  pairs: FieldPair[],
+  deliveries: number,
+  records: Records,
+): ClaimedEntry {
+  const failures = records.failures.get(id) ?? 0;
+  return { id, pairs, deliveries, failures, done: records.done.has(id) };
 }
 
 function ackDeleted(o: ClaimOptions, ids: string[]): Promise<string[]> {

@@ -1,6 +1,6 @@
 /** @module The sweep's PEL position, persisted between runs. */
 import type { Redis } from "@upstash/redis";
-import { ReplyShapeError } from "../errors";
+import { RedisCommandError, ReplyShapeError } from "../errors";
 import type { RequestBudget } from "../redis/budget";
 import { sendCommand } from "../redis/calls";
 import { isStreamId } from "../replies/index";
@@ -23,8 +23,10 @@ export function nextStreamId(id: string): string {
 }
 
 /**
- * Where this run starts: the stored id, or {@link CYCLE_START} when none is stored or it is
- * not an id (a corrupted key restarts the cycle rather than failing every sweep).
+ * Where this run starts: the stored id, or {@link CYCLE_START} when none is stored, it is not
+ * an id, or the key is not a string at all (WRONGTYPE). A corrupted key restarts the cycle
+ * rather than failing every sweep; the run's `SET` of the cursor then replaces it.
+ * @throws RedisCommandError for any failure but WRONGTYPE
  * @see https://redis.io/commands/get
  */
 export async function readCursor(
@@ -32,6 +34,14 @@ export async function readCursor(
   key: string,
   budget: RequestBudget,
 ): Promise<string> {
-  const raw = await sendCommand(redis, budget, ["GET", key]);
+  let raw: unknown;
+  try {
+    raw = await sendCommand(redis, budget, ["GET", key]);
+  } catch (e) {
+    if (e instanceof RedisCommandError && e.redisCode === "WRONGTYPE") {
+      return CYCLE_START;
+    }
+    throw e;
+  }
   return isStreamId(raw) ? raw : CYCLE_START;
 }

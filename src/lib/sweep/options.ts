@@ -3,7 +3,12 @@ import type { Redis } from "@upstash/redis";
 import { DEFAULTS, withDefaults } from "../config/defaults";
 import type { RetryBackoff, TrimPolicy } from "../config/parsers";
 import { JOB_RULES, type Resolved, validateOptions } from "../config/ranges";
+import type { MoveEvent } from "../dead-letter/events";
+import { ConfigError } from "../errors";
 import type { MessageHandler } from "../handling/message";
+import { SCRIPT_MAX_REQUESTS } from "../redis/script";
+import { trimMaxRequests } from "../trim/trim";
+import { pageMaxRequests } from "./pages";
 
 /** The client methods the sweep uses. */
 export type SweepRedis = Pick<Redis, "exec" | "pipeline" | "evalsha" | "eval">;
@@ -14,7 +19,11 @@ export type SweepEvent =
   /** The handler ran again on these (claimed entries not yet exhausted). */
   | { event: "retried"; ids: string[] }
   | { event: "handler_failed"; id: string; error: string }
-  | { event: "dead_lettered"; ids: string[] }
+  | MoveEvent
+  /** Marked done by the idempotency guard: acked without running the handler again. */
+  | { event: "already_done"; ids: string[] }
+  /** The page's ack request failed and was sent once more. */
+  | { event: "ack_retried"; ids: string[]; error: string }
   | { event: "lease_renewed"; ids: string[] }
   /** Another sweep claimed these while this one's handlers ran: a duplicate run. */
   | { event: "lease_lost"; ids: string[] }
@@ -47,9 +56,18 @@ export type SweepOptions = {
   concurrency?: number;
   /** Most HTTP requests this run makes, never exceeded. @default 1000 */
   maxRequests?: number;
+  /**
+   * Seconds a success is remembered (the drain's idempotency guard): a claimed entry marked
+   * done is acked without running the handler, never dead-lettered, and a success here is
+   * marked too. 0 = off. @default 0
+   */
+  idempotencyTtlS?: number;
   /** What to trim after the pages. @default { kind: "none" } */
   trim?: TrimPolicy;
-  /** Approximate cap of the dead-letter stream. @default 100000 */
+  /**
+   * Capacity of the dead-letter stream: once it holds this many, exhausted entries stay
+   * pending (`dlq_full`); it is never trimmed. @default 100000
+   */
   dlqMaxLen?: number;
   /** Entries per XAUTOCLAIM / XPENDING call. @default 100 */
   pageSize?: number;
@@ -61,24 +79,59 @@ export type SweepOptions = {
 export type ResolvedSweepOptions = Resolved<SweepOptions, "signal" | "onEvent" | "dlqStream">;
 
 /**
+ * Requests a sweep keeps back from its pages for what runs after them: consumer hygiene and
+ * the group's resume point (one script call each) and the trim.
+ */
+export function sweepTailRequests(trim: TrimPolicy): number {
+  return 2 * SCRIPT_MAX_REQUESTS + trimMaxRequests(trim);
+}
+
+/**
+ * The fewest `maxRequests` with which a sweep still claims and settles a first page of
+ * `firstPage` entries: the cursor read, the page's worst case and {@link sweepTailRequests}.
+ * Below it every run stops with `requests` before its first page: nothing pending is ever
+ * retried.
+ * @param firstPage `min(pageSize, count)`; @default 1
+ */
+export function sweepMinRequests(trim: TrimPolicy, firstPage = 1): number {
+  return 1 + pageMaxRequests(firstPage) + sweepTailRequests(trim);
+}
+
+/** Refuses a `maxRequests` below {@link sweepMinRequests}, once the ranges are checked. */
+function refuseTooFewRequests(o: SweepOptions): void {
+  const maxRequests = o.maxRequests ?? DEFAULTS.maxRequests;
+  const firstPage = Math.min(o.pageSize ?? DEFAULTS.sweepPageSize, o.count ?? DEFAULTS.maxMessages);
+  const least = sweepMinRequests(o.trim ?? { kind: "none" }, firstPage);
+  if (maxRequests < least) {
+    throw new ConfigError(
+      "maxRequests",
+      `maxRequests must be at least ${least} for a sweep to claim and settle one page (cursor read, claim, dead letters, ack, then hygiene and trim), got ${maxRequests}`,
+    );
+  }
+}
+
+/**
  * Applies the defaults and refuses values that cannot work, naming the option, the value
- * and what is expected: the same rules and ranges as the drain's.
+ * and what is expected: the same rules and ranges as the drain's, and a `maxRequests` of at
+ * least {@link sweepMinRequests}.
  * @throws ConfigError
  */
 export function resolveSweepOptions(o: SweepOptions): ResolvedSweepOptions {
   validateOptions(o, {
     integers: [
       ...(["minIdleMs", "maxDeliveries", "timeBudgetMs", "consumerRetentionMs"] as const),
-      ...(["maxBackoffMs", "concurrency", "maxRequests", "dlqMaxLen"] as const),
+      ...(["maxBackoffMs", "concurrency", "maxRequests", "dlqMaxLen", "idempotencyTtlS"] as const),
       ["count", "maxMessages"],
       ["pageSize", "sweepPageSize"],
     ],
     ...JOB_RULES,
     oneOf: { retryBackoff: ["fixed", "exponential"] },
   });
+  refuseTooFewRequests(o);
   const set = withDefaults(o, [
     ...(["minIdleMs", "maxDeliveries", "timeBudgetMs", "consumerRetentionMs"] as const),
     ...(["retryBackoff", "maxBackoffMs", "concurrency", "maxRequests", "dlqMaxLen"] as const),
+    "idempotencyTtlS",
   ]);
   return {
     ...set,

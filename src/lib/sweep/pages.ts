@@ -40,6 +40,10 @@ export type PagesResult = {
   /** Handler runs that threw and stay pending. */
   failed: number;
   deadLettered: number;
+  /** Claimed entries the idempotency guard marks done: acked (counted in `acked`), not run. */
+  alreadyDone: number;
+  /** Due for the dead-letter stream but left pending: it holds DLQ_MAXLEN entries. */
+  dlqFull: number;
   deletedEntries: number;
   /** Where the next run starts; `0-0` = a new cycle. */
   cursor: string;
@@ -51,12 +55,15 @@ export type PagesResult = {
 /** What a run that has done no page yet reports. */
 export function noPages(cursor: string, stoppedBy: SweepStop): PagesResult {
   const zero = { scanned: 0, claimed: 0, retried: 0, acked: 0, failed: 0, deadLettered: 0 };
-  return { ...zero, deletedEntries: 0, cursor, stoppedBy };
+  return { ...zero, alreadyDone: 0, dlqFull: 0, deletedEntries: 0, cursor, stoppedBy };
 }
 
-/** Worst-case requests of one page of `n`: claim, dead-letter chunks (+1 EVAL fallback), ack. */
+/**
+ * Worst-case requests of one page of `n`: claim, dead-letter chunks (+1 EVAL fallback), the
+ * ack request and its one retry.
+ */
 export function pageMaxRequests(n: number): number {
-  return CLAIM_MAX_REQUESTS + 1 + Math.ceil(n / MOVE_CHUNK) + 1;
+  return CLAIM_MAX_REQUESTS + 1 + Math.ceil(n / MOVE_CHUNK) + 2;
 }
 
 /**
@@ -89,6 +96,8 @@ export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
       r.acked += outcome.acked;
       r.failed += outcome.failed;
       r.deadLettered += outcome.deadLettered;
+      r.alreadyDone += outcome.alreadyDone;
+      r.dlqFull += outcome.dlqFull;
     } catch (e) {
       return { ...r, ...stopFor(e) };
     }

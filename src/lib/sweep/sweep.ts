@@ -1,19 +1,31 @@
 /** @module The recovery sweep: reclaim stuck entries, retry, dead-letter, clean up. */
 import { stopFor } from "../errors";
 import { deleteIdleConsumers } from "../group/idle-consumers";
+import { recordGroupPosition } from "../group/position";
 import { Limiter } from "../handling/limiter";
 import { RequestBudget } from "../redis/budget";
 import { streamKeys } from "../redis/keys";
 import { SCRIPT_MAX_REQUESTS } from "../redis/script";
-import { trimMaxRequests, trimStream } from "../trim/trim";
+import { type HeldReason, type TrimReport, trimStream } from "../trim/trim";
 import { CYCLE_START, readCursor } from "./cursor";
-import { resolveSweepOptions, type SweepOptions } from "./options";
+import {
+  resolveSweepOptions,
+  type SweepOptions,
+  sweepMinRequests,
+  sweepTailRequests,
+} from "./options";
 import { noPages, type PagesResult, pageMaxRequests, sweepPages } from "./pages";
 
 export type SweepReport = { consumer: string } & PagesResult & {
     deletedConsumers: number;
     /** Entries removed by TRIM. */
     trimmed: number;
+    /** `maxlen:N`: entries beyond the newest N kept because a group still needs them. */
+    trimHeldBack: number;
+    /** Why they were kept: not yet delivered to a group, pending, or no group at all. */
+    trimHeldReason: HeldReason | null;
+    /** The group furthest behind, which kept them. */
+    trimHeldBy: string | null;
     requests: number;
     durationMs: number;
   };
@@ -34,8 +46,9 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const emit = o.onEvent ?? (() => {});
   const budget = new RequestBudget(o.maxRequests);
   const keys = streamKeys(o.stream, o.group, o.dlqStream);
-  // Hygiene and trimming are reserved up front so a large PEL cannot starve them.
-  const tail = SCRIPT_MAX_REQUESTS + trimMaxRequests(o.trim);
+  // Hygiene, the group's resume point and trimming are reserved up front so a large PEL
+  // cannot starve them.
+  const tail = sweepTailRequests(o.trim);
   const fits = (n: number) => budget.fits(n, tail);
   const settle = {
     ...o,
@@ -43,6 +56,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     limiter: new Limiter(o.concurrency),
     signal: o.signal ?? new AbortController().signal,
     cursorKey: keys.sweepCursor,
+    failuresKey: keys.failures,
+    doneKey: keys.done,
     budget,
     emit,
     leaseMs: o.minIdleMs / 2,
@@ -51,11 +66,21 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   };
   let pages = noPages(CYCLE_START, "requests");
   let deletedConsumers = 0;
-  let trimmed = 0;
+  let trim: Pick<TrimReport, "trimmed" | "heldBack" | "heldReason" | "heldBy"> = {
+    trimmed: 0,
+    heldBack: 0,
+    heldReason: null,
+    heldBy: null,
+  };
   try {
-    if (fits(1 + pageMaxRequests(1))) {
+    if (budget.fits(sweepMinRequests(o.trim))) {
       pages = await sweepPages({
-        claim: { ...o, budget },
+        claim: {
+          ...o,
+          budget,
+          failuresKey: keys.failures,
+          ...(o.idempotencyTtlS > 0 ? { doneKey: keys.done } : {}),
+        },
         settle,
         cursor: await readCursor(o.redis, keys.sweepCursor, budget),
         count: o.count,
@@ -67,7 +92,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     if (pages.stoppedBy !== "error" && budget.fits(tail)) {
       const hygiene = { ...o, keep: o.consumer, budget };
       deletedConsumers = (await deleteIdleConsumers(hygiene)).length;
-      trimmed = (await trimStream({ ...o, policy: o.trim, budget })).trimmed;
+      await recordGroupPosition({ ...o, budget });
+      trim = await trimStream({ ...o, policy: o.trim, budget });
     }
   } catch (e) {
     pages = { ...pages, ...stopFor(e) };
@@ -80,7 +106,10 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     consumer: o.consumer,
     ...pages,
     deletedConsumers,
-    trimmed,
+    trimmed: trim.trimmed,
+    trimHeldBack: trim.heldBack,
+    trimHeldReason: trim.heldReason,
+    trimHeldBy: trim.heldBy,
     requests,
     durationMs: Date.now() - started,
   };

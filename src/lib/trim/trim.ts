@@ -1,42 +1,41 @@
-/** @module Stream trimming after a sweep: `acked` via XTRIM MINID, `maxlen:N` via XTRIM MAXLEN ~. */
+/** @module Post-sweep trimming that never drops a message: XTRIM MINID below what groups need. */
 import type { Redis } from "@upstash/redis";
 import type { TrimPolicy } from "../config/parsers";
 import { RedisCommandError } from "../errors";
 import { RequestBudget } from "../redis/budget";
-import { type Command, replyResult, sendCommand, sendPipeline } from "../redis/calls";
-import { compareStreamIds, parseXInfoGroups, parseXPendingExtended } from "../replies/index";
+import { type Pipeline, replyResult, sendCommand, sendPipeline } from "../redis/calls";
+import {
+  type GroupInfo,
+  parseStreamEntries,
+  parseXInfoGroups,
+  parseXPendingExtended,
+  type ReadEntry,
+} from "../replies/index";
 import { asInteger } from "../replies/shape";
-import { nextStreamId } from "../sweep/cursor";
+import {
+  type EndRange,
+  type GroupPosition,
+  type HeldReason,
+  lowestNeed,
+  maxLenMinId,
+  type Need,
+  nthNewestRange,
+} from "./bound";
+
+export {
+  ackedTrimBound,
+  type GroupPosition,
+  type HeldReason,
+  lowestNeed,
+  maxLenMinId,
+  type Need,
+  type NeedReason,
+  nthNewestRange,
+} from "./bound";
 
 /** Most requests {@link trimStream} makes for a policy. */
 export function trimMaxRequests(policy: TrimPolicy): number {
-  return { none: 0, maxlen: 1, acked: 3 }[policy.kind];
-}
-
-/** What one group still needs: ids at or above its bound are pending or not yet read. */
-export type GroupPosition = { lastDeliveredId: string; oldestPendingId: string | null };
-
-/**
- * The lowest id some group still needs, or `null` when there is no group (nothing is known
- * to be done with, so nothing may go). Per group: its oldest pending id, else the id right
- * after its last-delivered-id; the lower of the two, since `XGROUP SETID` can move
- * last-delivered-id below entries still pending. A group that never read has
- * last-delivered-id `0-0` (created at `0`) or the stream's top when created (`$`): both
- * right. `entries-read` and `lag` are not used: they are null after XDEL and say nothing
- * about ids.
- */
-export function ackedTrimBound(groups: GroupPosition[]): string | null {
-  let bound: string | null = null;
-  for (const g of groups) {
-    const afterDelivered = nextStreamId(g.lastDeliveredId);
-    const pending = g.oldestPendingId;
-    const own =
-      pending !== null && compareStreamIds(pending, afterDelivered) < 0 ? pending : afterDelivered;
-    if (bound === null || compareStreamIds(own, bound) < 0) {
-      bound = own;
-    }
-  }
-  return bound;
+  return { none: 0, maxlen: 3, acked: 3 }[policy.kind];
 }
 
 export type TrimOptions = {
@@ -50,15 +49,31 @@ export type TrimOptions = {
 export type TrimReport = {
   /** Entries removed. */
   trimmed: number;
-  /** `acked` only: the MINID used, `null` when nothing could be trimmed. */
+  /** The MINID of the `XTRIM` sent, `null` when none was sent. */
   minId: string | null;
+  /**
+   * `maxlen:N` only: entries older than the newest N that were kept because a group still
+   * needs them, or because the stream has no group. 0 otherwise.
+   */
+  heldBack: number;
+  /** Why `heldBack` entries were kept; `null` when none were. */
+  heldReason: HeldReason | null;
+  /** The group furthest behind, which keeps them; `null` when none were kept or no group exists. */
+  heldBy: string | null;
   requests: number;
 };
 
-/** A missing stream has no groups: nothing to trim, not an error. */
-async function listGroups(redis: TrimOptions["redis"], budget: RequestBudget, stream: string) {
+type Outcome = Omit<TrimReport, "requests">;
+
+const NOTHING: Outcome = { trimmed: 0, minId: null, heldBack: 0, heldReason: null, heldBy: null };
+
+/** What the reads and the trim need: the client, the stream, the caller's budget. */
+type Io = { redis: TrimOptions["redis"]; stream: string; budget: RequestBudget };
+
+/** `XINFO GROUPS` fails with "no such key" on a missing stream: no groups, not an error. */
+function groupsOrNone(reply: () => unknown): GroupInfo[] {
   try {
-    return parseXInfoGroups(await sendCommand(redis, budget, ["XINFO", "GROUPS", stream]));
+    return parseXInfoGroups(reply());
   } catch (e) {
     if (e instanceof RedisCommandError && /no such key/i.test(e.message)) {
       return [];
@@ -67,68 +82,136 @@ async function listGroups(redis: TrimOptions["redis"], budget: RequestBudget, st
   }
 }
 
-/** The oldest pending id of each listed group, in one pipelined request. */
-async function oldestPending(
-  redis: TrimOptions["redis"],
-  budget: RequestBudget,
-  stream: string,
-  groups: string[],
-): Promise<Map<string, string>> {
-  const oldest = new Map<string, string>();
-  if (groups.length === 0) {
-    return oldest;
+/** `XINFO GROUPS` and `XLEN`, in one request. */
+async function readGroupsAndLength(io: Io): Promise<{ groups: GroupInfo[]; length: number }> {
+  const pipe = io.redis.pipeline();
+  pipe.xinfo(io.stream, { type: "GROUPS" });
+  pipe.xlen(io.stream);
+  const [info, len] = await sendPipeline(pipe, io.budget, "XINFO GROUPS+XLEN");
+  const length = asInteger(replyResult(len, "XLEN"), "XLEN reply");
+  return { groups: groupsOrNone(() => replyResult(info, "XINFO GROUPS")), length };
+}
+
+/** Queues the read of `range` on `pipe`; returns the command's name. */
+function addRange(pipe: Pipeline, stream: string, range: EndRange): string {
+  if (range.from === "oldest") {
+    pipe.xrange(stream, "-", "+", range.count);
+    return "XRANGE";
   }
-  const pipe = redis.pipeline();
-  for (const g of groups) {
-    pipe.xpending(stream, g, "-", "+", 1);
-  }
-  const replies = await sendPipeline(pipe, budget, "XPENDING");
-  groups.forEach((g, i) => {
-    const [row] = parseXPendingExtended(replyResult(replies[i], "XPENDING"));
-    if (row) {
-      oldest.set(g, row.id);
-    }
-  });
-  return oldest;
+  pipe.xrevrange(stream, "+", "-", range.count);
+  return "XREVRANGE";
 }
 
 /**
- * Trims the stream by `policy`. `acked`: `XINFO GROUPS`, the oldest pending id of every
- * group with pending entries (one pipeline), then exact `XTRIM MINID` at
- * {@link ackedTrimBound}. Safe against reads and acks in between (the bound only rises);
- * not against a group created, or moved back with SETID, in between.
+ * The lowest id some group needs, from `XPENDING <stream> <group> - + 1` for each group with
+ * pending entries, pipelined in one request with `range` when given (no request when there is
+ * nothing to ask).
+ */
+async function readNeed(
+  io: Io,
+  groups: GroupInfo[],
+  range?: EndRange,
+): Promise<{ need: Need<GroupInfo & GroupPosition> | null; entries: ReadEntry[] }> {
+  const busy = groups.filter((g) => g.pending > 0);
+  const pipe = io.redis.pipeline();
+  for (const g of busy) {
+    pipe.xpending(io.stream, g.name, "-", "+", 1);
+  }
+  const rangeName = range === undefined ? undefined : addRange(pipe, io.stream, range);
+  const label = [...(busy.length > 0 ? ["XPENDING"] : []), ...(rangeName ? [rangeName] : [])];
+  const replies = pipe.length() === 0 ? [] : await sendPipeline(pipe, io.budget, label.join("+"));
+  const oldest = new Map<string, string>();
+  busy.forEach((g, i) => {
+    const [row] = parseXPendingExtended(replyResult(replies[i], "XPENDING"));
+    if (row) {
+      oldest.set(g.name, row.id);
+    }
+  });
+  const need = lowestNeed(
+    groups.map((g) => ({ ...g, oldestPendingId: oldest.get(g.name) ?? null })),
+  );
+  const entries = rangeName ? parseStreamEntries(replyResult(replies[busy.length], rangeName)) : [];
+  return { need, entries };
+}
+
+/** Exact `XTRIM <stream> MINID = <minId>`: removes every entry below `minId`, no other. */
+async function trimBelow(io: Io, minId: string): Promise<number> {
+  const reply = await sendCommand(io.redis, io.budget, ["XTRIM", io.stream, "MINID", "=", minId]);
+  return asInteger(reply, "XTRIM reply");
+}
+
+/** `acked`: everything below the lowest id some group needs. */
+async function trimAcked(io: Io): Promise<Outcome> {
+  const { groups, length } = await readGroupsAndLength(io);
+  const { need } = length === 0 ? { need: null } : await readNeed(io, groups);
+  return need === null
+    ? NOTHING
+    : { ...NOTHING, trimmed: await trimBelow(io, need.id), minId: need.id };
+}
+
+/**
+ * `maxlen:N`: the lower of the Nth newest id and the lowest id some group needs, so the
+ * stream keeps about N entries plus whatever a group has pending or not yet read; nothing
+ * with no group. Three requests at most: `XINFO GROUPS`+`XLEN`; `XPENDING` of the busy
+ * groups + the range up to the Nth newest ({@link nthNewestRange}); `XTRIM MINID`.
+ *
+ * Not atomic, and it need not be: between the reads and the trim, an `XADD` only adds ids
+ * above every id read; a read, ack or claim only moves a group's need up; a group created at
+ * `$` needs nothing below the top. So the MINID stays at or below what every group needs
+ * when it runs. Entries removed meanwhile (`XDEL`, another trim) can only make the cut keep
+ * fewer than N, never pass that need; a range reply shorter than asked (the stream shrank
+ * below the count) skips the trim. A script would also see a group created at `0` or an old
+ * id, or moved back with `XGROUP SETID`, in between, but it would read up to N entries inside
+ * Redis, blocking every other client; `acked` takes the same gap, and the docs say not to
+ * trim while changing groups.
+ */
+async function trimMaxLen(io: Io, maxLen: number): Promise<Outcome> {
+  const { groups, length } = await readGroupsAndLength(io);
+  if (length <= maxLen) {
+    return NOTHING;
+  }
+  if (groups.length === 0) {
+    return { ...NOTHING, heldBack: length - maxLen, heldReason: "no_group" };
+  }
+  const range = nthNewestRange(length, maxLen);
+  const { need, entries } = await readNeed(io, groups, range);
+  const nth = entries.at(-1);
+  if (need === null || nth === undefined || entries.length < range.count) {
+    return NOTHING;
+  }
+  const { minId, held } = maxLenMinId(nth.id, need);
+  const trimmed = await trimBelow(io, minId);
+  // Entries that were beyond N when counted and stayed: those in [need, Nth newest).
+  const heldBack = held ? Math.max(0, length - maxLen - trimmed) : 0;
+  return heldBack === 0
+    ? { ...NOTHING, trimmed, minId }
+    : { trimmed, minId, heldBack, heldReason: need.reason, heldBy: need.group.name };
+}
+
+/**
+ * Trims the stream by `policy`, never removing an entry some group of the stream has pending
+ * or has not yet been delivered (entries below a group's `$` start were never meant for it).
+ * `acked`: `XINFO GROUPS` + `XLEN`, the oldest pending id of every group with pending
+ * entries (one pipeline), then exact `XTRIM MINID` at that bound. `maxlen:N`: exact
+ * `XTRIM MINID` at the Nth newest id, or at that bound when it is lower (see `trimMaxLen`);
+ * the entries beyond N kept for a group are reported in `heldBack`, `heldReason` and
+ * `heldBy`. A stream with no group is not trimmed. Safe against writes, reads and acks in
+ * between (the bound only rises); not against a group created at an old id, or moved back
+ * with SETID, in between.
  * @see https://redis.io/commands/xtrim
  * @see https://redis.io/commands/xinfo-groups
+ * @see https://redis.io/commands/xpending
  */
 export async function trimStream(options: TrimOptions): Promise<TrimReport> {
   const { redis, stream, policy } = options;
   const budget = options.budget ?? new RequestBudget();
   const before = budget.used;
-  const report = (trimmed: number, minId: string | null) => ({
-    trimmed,
-    minId,
-    requests: budget.used - before,
-  });
-  if (policy.kind === "none") {
-    return report(0, null);
-  }
-  if (policy.kind === "maxlen") {
-    const cmd: Command = ["XTRIM", stream, "MAXLEN", "~", String(policy.maxLen)];
-    return report(asInteger(await sendCommand(redis, budget, cmd), "XTRIM reply"), null);
-  }
-  const groups = await listGroups(redis, budget, stream);
-  const busy = groups.filter((g) => g.pending > 0).map((g) => g.name);
-  const oldest = await oldestPending(redis, budget, stream, busy);
-  const bound = ackedTrimBound(
-    groups.map((g) => ({
-      lastDeliveredId: g.lastDeliveredId,
-      oldestPendingId: oldest.get(g.name) ?? null,
-    })),
-  );
-  if (bound === null) {
-    return report(0, null);
-  }
-  const cmd: Command = ["XTRIM", stream, "MINID", "=", bound];
-  const trimmed = asInteger(await sendCommand(redis, budget, cmd), "XTRIM reply");
-  return report(trimmed, bound);
+  const io = { redis, stream, budget };
+  const outcome =
+    policy.kind === "none"
+      ? NOTHING
+      : policy.kind === "maxlen"
+        ? await trimMaxLen(io, policy.maxLen)
+        : await trimAcked(io);
+  return { ...outcome, requests: budget.used - before };
 }
