@@ -112,7 +112,12 @@ describe("soak", () => {
         slowMs: 3 * MIN_IDLE_MS,
       });
       const token = randomBytes(16).toString("hex");
-      const base = { redisUrl: inject("redisUrl"), token, log: () => {} };
+      const base = {
+        redisUrl: inject("redisUrl"),
+        token,
+        log: () => {},
+        profile: "upstash" as const,
+      };
       // Half the injected 500s come after the request ran: its reply is lost, not its effect.
       const rates = { latencyMs: 2, faultRate: 0.03, faultAfterRate: 0.03 };
       let bridge: Bridge = await startBridge({ ...base, port: 0, ...rates });
