@@ -44,6 +44,11 @@ async function stuckPel(ctx: BenchContext, stream: string, k: number, deadShare:
       ...["IDLE", String(AGE_MS), "RETRYCOUNT", String(deliveries), "JUSTID"],
     ]);
   await age(dead, MAX_DELIVERIES);
+  // Their MAX_DELIVERIES failed runs, as the drain and earlier sweeps would have recorded them.
+  await ctx.d.sendCommand([
+    ...["HSET", `${stream}:${GROUP}:failures`],
+    ...dead.flatMap((id) => [id, String(MAX_DELIVERIES)]),
+  ]);
   await age(live, 1);
   return { dead: dead.length, live: live.length };
 }
@@ -115,7 +120,10 @@ export async function sweepOnce(ctx: BenchContext, c: SweepCase, run: number): P
       `${c.impl}: expected an empty PEL, ${expected.dead} dead letters and ${expected.live} retries; got ${pending} pending, ${dlqLen} in the DLQ, ${handled} retries`,
     );
   }
-  await ctx.d.sendCommand(["UNLINK", stream, dlqStream, `${stream}:${GROUP}:sweep-cursor`]);
+  await ctx.d.sendCommand([
+    ...["UNLINK", stream, dlqStream, `${stream}:${GROUP}:sweep-cursor`],
+    ...[`${stream}:${GROUP}:failures`, `${stream}:${GROUP}:group-start`],
+  ]);
   return {
     wallMs: m.wallMs,
     requests: m.requests,

@@ -1,11 +1,12 @@
-/**
- * Dead letters at the edges: payloads of 1 MiB, entries wider than one script XADD takes,
- * a full dead-letter stream. Ground truth is read as raw bytes on a direct connection.
- */
-import { RESP_TYPES } from "redis";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DEAD_LETTER_HEADER, MAX_VERBATIM_PAIRS } from "../../src/lib/dead-letter/entry";
 import { listDeadLetters, type MoveOptions, moveToDeadLetter, redrive } from "../../src/lib/index";
+import {
+  pendingEntries,
+  type Raw,
+  rawEntry as rawEntryOf,
+  streamIds,
+} from "../helpers/dead-letter-fixture";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("dlq-limits");
@@ -25,18 +26,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-type Raw = string | Buffer;
-
-/** Adds entries (flat field/value lists) and reads them into consumer c's PEL. */
-async function pending(entries: Raw[][]): Promise<string[]> {
-  await d.sendCommand(["XGROUP", "CREATE", stream, "g", "$", "MKSTREAM"]);
-  const ids: string[] = [];
-  for (const flat of entries) {
-    ids.push(String(await d.sendCommand(["XADD", stream, "*", ...flat])));
-  }
-  await d.sendCommand(["XREADGROUP", "GROUP", "g", "c", "STREAMS", stream, ">"]);
-  return ids;
-}
+const pending = (entries: Raw[][]) => pendingEntries(d, stream, entries);
 
 function move(ids: string[], options: Partial<MoveOptions> = {}) {
   return moveToDeadLetter({
@@ -51,19 +41,8 @@ function move(ids: string[], options: Partial<MoveOptions> = {}) {
   });
 }
 
-async function rawEntry(key: string, id: string): Promise<Buffer[]> {
-  const bytes = d.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-  const reply = (await bytes.sendCommand(["XRANGE", key, id, id])) as unknown as [
-    Buffer,
-    Buffer[],
-  ][];
-  return reply[0]?.[1] ?? [];
-}
-
-async function dlqIds(): Promise<string[]> {
-  const rows = (await d.sendCommand(["XRANGE", dlq, "-", "+"])) as [string, string[]][];
-  return rows.map(([id]) => id);
-}
+const rawEntry = (key: string, id: string) => rawEntryOf(d, key, id);
+const dlqIds = () => streamIds(d, dlq);
 
 /** Each string as hex: compares bytes, and quicker to compare than Buffers. */
 const hex = (flat: Raw[]) => flat.map((s) => Buffer.from(s).toString("hex"));

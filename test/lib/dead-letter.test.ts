@@ -1,4 +1,3 @@
-import { RESP_TYPES } from "redis";
 import { beforeEach, describe, expect, it } from "vitest";
 import { DEAD_LETTER_HEADER } from "../../src/lib/dead-letter/entry";
 import {
@@ -9,6 +8,12 @@ import {
   redrive,
   streamKeys,
 } from "../../src/lib/index";
+import {
+  pendingEntries,
+  type Raw,
+  rawEntry as rawEntryOf,
+  streamIds,
+} from "../helpers/dead-letter-fixture";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("dlq");
@@ -24,18 +29,7 @@ beforeEach(() => {
   dlq = ks.key("orders:dlq");
 });
 
-type Raw = string | Buffer;
-
-/** Adds entries (flat field/value lists) and reads them into consumer c's PEL. */
-async function pending(entries: Raw[][], key = stream): Promise<string[]> {
-  await d.sendCommand(["XGROUP", "CREATE", key, "g", "$", "MKSTREAM"]);
-  const ids: string[] = [];
-  for (const flat of entries) {
-    ids.push(String(await d.sendCommand(["XADD", key, "*", ...flat])));
-  }
-  await d.sendCommand(["XREADGROUP", "GROUP", "g", "c", "STREAMS", key, ">"]);
-  return ids;
-}
+const pending = (entries: Raw[][], key = stream) => pendingEntries(d, key, entries);
 
 function move(ids: string[], options: Partial<MoveOptions> = {}) {
   return moveToDeadLetter({
@@ -51,20 +45,8 @@ function move(ids: string[], options: Partial<MoveOptions> = {}) {
   });
 }
 
-/** One entry's flat field/value list, as raw bytes (ground truth, not the code under test). */
-async function rawEntry(key: string, id: string): Promise<Buffer[]> {
-  const bytes = d.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-  const reply = (await bytes.sendCommand(["XRANGE", key, id, id])) as unknown as [
-    Buffer,
-    Buffer[],
-  ][];
-  return reply[0]?.[1] ?? [];
-}
-
-async function dlqIds(): Promise<string[]> {
-  const rows = (await d.sendCommand(["XRANGE", dlq, "-", "+"])) as [string, string[]][];
-  return rows.map(([id]) => id);
-}
+const rawEntry = (key: string, id: string) => rawEntryOf(d, key, id);
+const dlqIds = () => streamIds(d, dlq);
 
 const buffers = (flat: Raw[]) => flat.map((s) => Buffer.from(s));
 

@@ -4,7 +4,7 @@ import { DEFAULTS } from "../config/defaults";
 import { MAX_CONSUMER_NAME_LENGTH } from "../group/consumer-name";
 import { Lease } from "../handling/lease";
 import { Limiter } from "../handling/limiter";
-import { messageParts } from "../handling/message";
+import { toMessage } from "../handling/message";
 import { runHandler } from "../handling/outcome";
 import { RequestBudget } from "../redis/budget";
 import { streamKeys } from "../redis/keys";
@@ -188,14 +188,7 @@ async function handle(run: Run, inFlight: InFlight, entry: ReadEntry, done: bool
     succeed(run, entry.id, false);
     return;
   }
-  const message = {
-    id: entry.id,
-    ...messageParts(entry.id, entry.pairs),
-    stream: o.stream,
-    group: o.group,
-    consumer: run.consumer,
-    deliveries: 1,
-  };
+  const message = toMessage(entry, { ...o, consumer: run.consumer }, 1);
   const outcome = await inFlight.timed(() =>
     runHandler(o.handler, message, { signal: run.signal }),
   );

@@ -58,3 +58,23 @@ export function messageParts(
   const own = redriven ? pairs.slice(0, -1) : pairs;
   return { originalId: redriven ? last[1] : id, fields: Object.fromEntries(own), pairs };
 }
+
+/**
+ * The message a handler gets for an entry read (`deliveries` 1) or claimed, as `consumer`
+ * of `group` on `stream`.
+ */
+export function toMessage(
+  entry: { id: string; pairs: FieldPair[] },
+  from: Pick<StreamMessage, "stream" | "group" | "consumer">,
+  deliveries: number,
+): StreamMessage {
+  const { stream, group, consumer } = from;
+  return {
+    id: entry.id,
+    ...messageParts(entry.id, entry.pairs),
+    stream,
+    group,
+    consumer,
+    deliveries,
+  };
+}

@@ -7,7 +7,7 @@ import { emptyMoveResult } from "../dead-letter/replies";
 import { Lease } from "../handling/lease";
 import type { Limiter } from "../handling/limiter";
 import type { MessageHandler } from "../handling/message";
-import { messageParts } from "../handling/message";
+import { toMessage } from "../handling/message";
 import { type HandlerOutcome, runHandler } from "../handling/outcome";
 import type { RequestBudget } from "../redis/budget";
 import type { ScriptRedis } from "../redis/script";
@@ -169,14 +169,7 @@ async function runAll(ctx: SettleContext, entries: ClaimedEntry[]): Promise<Run[
   return Promise.all(
     entries.map((entry) =>
       ctx.limiter.run(async () => {
-        const message = {
-          id: entry.id,
-          ...messageParts(entry.id, entry.pairs),
-          stream: ctx.stream,
-          group: ctx.group,
-          consumer: ctx.consumer,
-          deliveries: entry.deliveries,
-        };
+        const message = toMessage(entry, ctx, entry.deliveries);
         const outcome = await runHandler(ctx.handler, message, { signal: ctx.signal });
         if (!outcome.ok && !outcome.permanent) {
           ctx.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
