@@ -56,6 +56,21 @@ describe.each(BACKOFFS)("sweep counting handler runs, %s backoff", (retryBackoff
     expect(await f.d.ttl(`${f.stream}:${GROUP}:done:${id}`)).toBeGreaterThan(0);
   });
 
+  it("acks a page's healthy messages even when its dead-letter move fails", async () => {
+    const [spent = "", healthy = ""] = await f.pending([{ n: "spent" }, { n: "healthy" }]);
+    await f.failures([spent], 3);
+    await f.age([spent, healthy], 60_000);
+    const scripts = { evalsha: f.redis.evalsha.bind(f.redis), eval: f.redis.eval.bind(f.redis) };
+    const redis = Object.create(f.redis) as SweepRedis;
+    // Every script call fails as a lost request would, the move's included.
+    redis.evalsha = (() => Promise.reject(new TypeError("fetch failed"))) as typeof scripts.evalsha;
+    redis.eval = (() => Promise.reject(new TypeError("fetch failed"))) as typeof scripts.eval;
+    const report = await f.run({ handler: () => {}, retryBackoff, redis });
+    expect(report.stoppedBy).toBe("error");
+    expect((await f.pel()).map(([id]) => id)).toEqual([spent]);
+    expect(await f.d.xLen(f.dlq)).toBe(0);
+  });
+
   it("sends the page's ack again when its request fails, and acks the page", async () => {
     const [id = ""] = await f.pending([{ n: "1" }]);
     await f.age([id], 60_000);
