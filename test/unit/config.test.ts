@@ -42,6 +42,14 @@ describe("parseConfig", () => {
       maxRequests: DEFAULTS.maxRequests,
       consumeCron: DEFAULTS.consumeCron,
       sweepCron: DEFAULTS.sweepCron,
+      drainMode: DEFAULTS.drainMode,
+      pollMinMs: DEFAULTS.pollMinMs,
+      pollMaxMs: DEFAULTS.pollMaxMs,
+      pollIdleMs: DEFAULTS.pollIdleMs,
+      cronBudgetMs: DEFAULTS.cronBudgetMs,
+      maxParallelDrains: DEFAULTS.maxParallelDrains,
+      publishToken: undefined,
+      maxMessageBytes: DEFAULTS.maxMessageBytes,
     });
   });
 
@@ -338,6 +346,14 @@ describe("CONFIG_VARIABLES", () => {
       "MAX_REQUESTS",
       "CONSUME_CRON",
       "SWEEP_CRON",
+      "DRAIN_MODE",
+      "POLL_MIN_MS",
+      "POLL_MAX_MS",
+      "POLL_IDLE_MS",
+      "CRON_BUDGET_MS",
+      "MAX_PARALLEL_DRAINS",
+      "PUBLISH_TOKEN",
+      "MAX_MESSAGE_BYTES",
     ]);
   });
 

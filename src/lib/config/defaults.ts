@@ -57,6 +57,27 @@ export const DEFAULTS = {
   sweepCron: "*/5 * * * *",
   /** Where a newly created group starts (`$` = only new entries). */
   groupStartId: "$",
+  /**
+   * `continuous`: a cron drain keeps polling while messages keep arriving, up to
+   * cronBudgetMs, and starts more drains when one cannot keep up; `cron`: one bounded drain
+   * per tick, as a tick's only reader.
+   */
+  drainMode: "continuous",
+  /** Wait after the first empty read while polling; doubles on each empty read after it. */
+  pollMinMs: 50,
+  /** Longest wait between polls: a busy stream's message waits at most about this long. */
+  pollMaxMs: 500,
+  /**
+   * Polling stops once nothing has arrived for this long, and a drain whose first read is
+   * empty stops at once: an idle stream costs one read per tick.
+   */
+  pollIdleMs: 10_000,
+  /** Time budget of a cron drain in continuous mode: ticks a minute apart overlap little. */
+  cronBudgetMs: 50_000,
+  /** Most drains running at once on one stream's group, across all invocations. */
+  maxParallelDrains: 4,
+  /** Largest message POST /publish takes, in bytes of its JSON. */
+  maxMessageBytes: 1024 * 1024,
   /** Pending entries one sweep page claims (one XAUTOCLAIM, or XPENDING + XCLAIM). */
   sweepPageSize: 100,
   /**

@@ -8,6 +8,8 @@ import {
   backoff,
   bearerToken,
   cron,
+  type DrainMode,
+  drainMode,
   flag,
   groupStartId,
   httpUrl,
@@ -23,7 +25,7 @@ import {
 import { redactUrl } from "./redact";
 import { CONFIG_RANGES, CONFIG_VARIABLES } from "./variables";
 
-export type { RetryBackoff, TrimPolicy } from "./parsers";
+export type { DrainMode, RetryBackoff, TrimPolicy } from "./parsers";
 export { CONFIG_RANGES, CONFIG_VARIABLES, type ConfigVariable } from "./variables";
 
 /** The validated configuration, every default applied. */
@@ -53,6 +55,14 @@ export type ResolvedConfig = {
   maxRequests: number;
   consumeCron: string;
   sweepCron: string;
+  drainMode: DrainMode;
+  pollMinMs: number;
+  pollMaxMs: number;
+  pollIdleMs: number;
+  cronBudgetMs: number;
+  maxParallelDrains: number;
+  publishToken: string | undefined;
+  maxMessageBytes: number;
 };
 
 const EXPECTED = new Map(CONFIG_VARIABLES.map((v) => [v.name, v]));
@@ -190,8 +200,22 @@ export function parseConfig(env: Record<string, unknown>): ResolvedConfig {
     maxRequests: int("MAX_REQUESTS", DEFAULTS.maxRequests),
     consumeCron: r.withDefault("CONSUME_CRON", cron, DEFAULTS.consumeCron),
     sweepCron: r.withDefault("SWEEP_CRON", cron, DEFAULTS.sweepCron),
+    drainMode: r.withDefault("DRAIN_MODE", drainMode, DEFAULTS.drainMode),
+    pollMinMs: int("POLL_MIN_MS", DEFAULTS.pollMinMs),
+    pollMaxMs: int("POLL_MAX_MS", DEFAULTS.pollMaxMs),
+    pollIdleMs: int("POLL_IDLE_MS", DEFAULTS.pollIdleMs),
+    cronBudgetMs: int("CRON_BUDGET_MS", DEFAULTS.cronBudgetMs),
+    maxParallelDrains: int("MAX_PARALLEL_DRAINS", DEFAULTS.maxParallelDrains),
+    publishToken: r.optional("PUBLISH_TOKEN", bearerToken),
+    maxMessageBytes: int("MAX_MESSAGE_BYTES", DEFAULTS.maxMessageBytes),
   };
 
+  if (config.pollMinMs > config.pollMaxMs) {
+    r.refuse(
+      "POLL_MIN_MS",
+      `POLL_MIN_MS must not exceed POLL_MAX_MS, got ${config.pollMinMs} and ${config.pollMaxMs}`,
+    );
+  }
   // A DLQ equal to the stream would feed dead letters back to the handler forever.
   if (dlqStream !== undefined && dlqStream === stream) {
     r.refuse(

@@ -152,6 +152,14 @@ export const backoff: Parser<RetryBackoff> = (raw) => {
   return value === "fixed" || value === "exponential" ? value : undefined;
 };
 
+/** How the cron drains: see `DEFAULTS.drainMode`. */
+export type DrainMode = "continuous" | "cron";
+
+export const drainMode: Parser<DrainMode> = (raw) => {
+  const value = typeof raw === "string" ? raw.trim() : undefined;
+  return value === "continuous" || value === "cron" ? value : undefined;
+};
+
 /** A cron expression Cloudflare's Cron Triggers take, see {@link cronProblem}. */
 export const cron: Parser<string> = (raw) => {
   const s = text(raw);

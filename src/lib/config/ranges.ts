@@ -38,6 +38,17 @@ export const RANGES = {
   // MAX_REQUESTS, which caps both jobs, starts there (`CONFIG_RANGES`).
   maxRequests: [3, 100_000],
   sweepPageSize: [1, 10_000],
+  /** Wait after an empty read while polling; doubles up to pollMaxMs. */
+  pollMinMs: [1, 60_000],
+  pollMaxMs: [1, 60_000],
+  /** Polling stops once nothing has arrived for this long. */
+  pollIdleMs: [0, 900_000],
+  /** A cron drain's time budget in continuous mode (Cron Triggers allow 15 minutes of wall time). */
+  cronBudgetMs: [100, 900_000],
+  /** Cloudflare Queues autoscales a consumer to at most 250 concurrent invocations. */
+  maxParallelDrains: [1, 250],
+  /** One message given to POST /publish, in bytes of JSON: below Upstash's 10 MiB request limit. */
+  maxMessageBytes: [1, 9 * 1024 * 1024],
   /** Entries one dead-letter listing or redrive handles. */
   listCount: [1, 1000],
 } as const satisfies Record<string, Range>;

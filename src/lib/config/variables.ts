@@ -47,6 +47,12 @@ export const CONFIG_RANGES = {
   TARGET_TIMEOUT_MS: configRange(RANGES.targetTimeoutMs),
   MAX_BACKOFF_MS: configRange(RANGES.maxBackoffMs),
   MAX_REQUESTS: [SWEEP_MIN_REQUESTS.none, RANGES.maxRequests[1]],
+  POLL_MIN_MS: configRange(RANGES.pollMinMs),
+  POLL_MAX_MS: configRange(RANGES.pollMaxMs),
+  POLL_IDLE_MS: configRange(RANGES.pollIdleMs),
+  CRON_BUDGET_MS: configRange(RANGES.cronBudgetMs),
+  MAX_PARALLEL_DRAINS: configRange(RANGES.maxParallelDrains),
+  MAX_MESSAGE_BYTES: configRange(RANGES.maxMessageBytes),
 } as const satisfies Record<string, readonly [number, number]>;
 
 type RangedName = keyof typeof CONFIG_RANGES;
@@ -230,5 +236,59 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: code(DEFAULTS.sweepCron),
     meaning: "the trigger that runs the sweep; must also be listed in `[triggers] crons`",
     expected: CRON,
+  },
+  {
+    name: "DRAIN_MODE",
+    default: code(DEFAULTS.drainMode),
+    meaning:
+      "`continuous`: a cron drain keeps polling while messages arrive (up to CRON_BUDGET_MS) and starts more drains when it cannot keep up; `cron`: one bounded drain per tick",
+    expected: '"continuous" or "cron"',
+  },
+  {
+    name: "POLL_MIN_MS",
+    default: String(DEFAULTS.pollMinMs),
+    meaning:
+      "continuous mode: wait after the first empty read; doubles on each empty read after it",
+    expected: between("POLL_MIN_MS"),
+  },
+  {
+    name: "POLL_MAX_MS",
+    default: String(DEFAULTS.pollMaxMs),
+    meaning: "continuous mode: longest wait between two reads of a busy stream",
+    expected: between("POLL_MAX_MS"),
+  },
+  {
+    name: "POLL_IDLE_MS",
+    default: String(DEFAULTS.pollIdleMs),
+    meaning:
+      "continuous mode: polling stops once nothing arrived for this long; a drain whose first read is empty stops at once",
+    expected: between("POLL_IDLE_MS"),
+  },
+  {
+    name: "CRON_BUDGET_MS",
+    default: String(DEFAULTS.cronBudgetMs),
+    meaning:
+      "continuous mode: how long one cron drain may keep polling (TIME_BUDGET_MS stays for POST /drain)",
+    expected: between("CRON_BUDGET_MS"),
+  },
+  {
+    name: "MAX_PARALLEL_DRAINS",
+    default: String(DEFAULTS.maxParallelDrains),
+    meaning:
+      "most drains running at once on the stream's group across all invocations; 1 = no fan-out",
+    expected: between("MAX_PARALLEL_DRAINS"),
+  },
+  {
+    name: "PUBLISH_TOKEN",
+    default: "unset",
+    meaning: "bearer token for POST /publish; unset = publishing through the Worker is off",
+    expected: BEARER,
+    secret: true,
+  },
+  {
+    name: "MAX_MESSAGE_BYTES",
+    default: String(DEFAULTS.maxMessageBytes),
+    meaning: "largest message POST /publish takes, in bytes of its JSON",
+    expected: between("MAX_MESSAGE_BYTES"),
   },
 ];

@@ -19,6 +19,8 @@ export type StreamKeys = {
   groupStart: string;
   /** Hash: entry id → handler runs that failed, while the entry is pending. */
   failures: string;
+  /** Sorted set of running drains: consumer name → when its slot expires (the fan-out limit). */
+  drains: string;
   /** Idempotency marker of one entry id. */
   done(id: string): string;
 };
@@ -36,6 +38,7 @@ export function streamKeys(stream: string, group: string, dlqStream?: string): S
     sweepCursor: `${stream}:${group}:sweep-cursor`,
     groupStart: `${stream}:${group}:group-start`,
     failures: `${stream}:${group}:failures`,
+    drains: `${stream}:${group}:drains`,
     done: (id: string) => `${stream}:${group}:done:${id}`,
   };
 }
