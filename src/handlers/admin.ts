@@ -13,7 +13,7 @@ import {
 import { requireAdmin } from "./auth";
 import { redisFor } from "./client";
 import type { AdminEnv } from "./env";
-import { resolveHandler, runDrain, runSweep } from "./jobs";
+import { resolveHandler, runContinuousDrain, runDrain, runSweep } from "./jobs";
 import { log } from "./log";
 import {
   parseBudgetMs,
@@ -22,6 +22,7 @@ import {
   parseMax,
   parseResetId,
   parseStart,
+  QueryError,
   singleParam,
 } from "./query";
 
@@ -32,6 +33,21 @@ const withConfig: MiddlewareHandler<AdminEnv> = async (c, next) => {
   c.set("redis", redisFor(config.url, config.token));
   await next();
 };
+
+/** `continuous` of `/drain`: `true`/`false`/`1`/`0` (any case); absent → false. */
+function parseContinuous(raw: string | undefined): boolean {
+  const value = raw === undefined || raw === "" ? "false" : raw.toLowerCase();
+  if (value === "true" || value === "1") {
+    return true;
+  }
+  if (value === "false" || value === "0") {
+    return false;
+  }
+  throw new QueryError(
+    "continuous",
+    `continuous must be true, false, 1 or 0, got ${JSON.stringify(raw?.slice(0, 40))}`,
+  );
+}
 
 /** A query parameter's one value: every route reads its parameters through this. */
 const query = (c: Context<AdminEnv>, name: string): string | undefined =>
@@ -107,9 +123,13 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
     const { config, redis } = c.var;
     const max = parseMax(query(c, "max"), config.maxMessages);
     const budgetMs = parseBudgetMs(query(c, "budgetMs"), config.timeBudgetMs);
+    const continuous = parseContinuous(query(c, "continuous"));
     const handler = resolveHandler(config, options.handler);
     const consumer = httpConsumerName(c.req.header("cf-ray"));
-    const report = await runDrain({ config, redis, consumer, handler, max, budgetMs });
+    const input = { config, redis, consumer, handler, max, budgetMs };
+    // Polling, it holds a slot once it has read something, like a continuous cron drain:
+    // with the table full it stops after its first batch rather than read past the limit.
+    const report = continuous ? await runContinuousDrain(input) : await runDrain(input);
     // What was read is safe either way; a failed Redis call is the upstream's fault.
     return report.error ? c.json({ error: report.error, report }, 502) : c.json(report);
   });

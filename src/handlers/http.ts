@@ -4,7 +4,9 @@ import { type AdminOptions, createAdmin } from "./admin";
 import { redisFor } from "./client";
 import type { Env } from "./env";
 import { toErrorAnswer } from "./http-errors";
+import { createInternal } from "./internal";
 import { log, logError } from "./log";
+import { createPublish } from "./publish";
 
 export type { Env } from "./env";
 
@@ -34,6 +36,8 @@ export function createApp(options: AdminOptions = {}): Hono<{ Bindings: Env }> {
   });
 
   app.route("/", createAdmin(options));
+  app.route("/", createInternal(options));
+  app.route("/", createPublish(options));
 
   app.onError((err, c) => {
     const { status, code, message, headers } = toErrorAnswer(err);

@@ -7,17 +7,20 @@ import {
   type ResolvedConfig,
 } from "../lib/index";
 import { redisFor } from "./client";
-import { resolveHandler, runDrain, runSweep } from "./jobs";
+import { startFanOut } from "./internal";
+import { resolveHandler, runContinuousDrain, runDrain, runSweep } from "./jobs";
 import { log, logError } from "./log";
 
 export type ScheduledOptions = { handler?: MessageHandler };
 
 /**
  * The Worker's `scheduled` entry. CONSUME_CRON drains, SWEEP_CRON sweeps, a cron listed
- * for both drains first. A cron that cannot run (an invalid env, no handler and no
- * TARGET_URL) reads nothing and says why in one `cron_skipped` line at error level, naming
- * the variables: an expected condition, so no exception and no stack trace. Anything else
- * that goes wrong is a bug and still fails the invocation.
+ * for both drains first. With DRAIN_MODE=continuous the drain polls for up to CRON_BUDGET_MS
+ * and holds a slot of the drain table once it has read something; with DRAIN_MODE=cron it is
+ * one bounded drain (TIME_BUDGET_MS) that takes no slot. A cron that cannot run (an invalid
+ * env, no handler and no TARGET_URL) reads nothing and says why in one `cron_skipped` line at
+ * error level, naming the variables: an expected condition, so no exception and no stack
+ * trace. Anything else that goes wrong is a bug and still fails the invocation.
  */
 export function createScheduled(options: ScheduledOptions = {}) {
   return async function scheduled(
@@ -25,7 +28,7 @@ export function createScheduled(options: ScheduledOptions = {}) {
     env: Record<string, unknown>,
     ctx: ExecutionContext,
   ): Promise<void> {
-    const job = run(controller, env, options.handler);
+    const job = run(controller, env, ctx, options.handler);
     ctx.waitUntil(job);
     await job;
   };
@@ -34,6 +37,7 @@ export function createScheduled(options: ScheduledOptions = {}) {
 async function run(
   controller: ScheduledController,
   env: Record<string, unknown>,
+  ctx: ExecutionContext,
   userHandler: MessageHandler | undefined,
 ): Promise<void> {
   const cron = controller.cron;
@@ -57,7 +61,19 @@ async function run(
   }
   const redis = redisFor(config.url, config.token);
   const consumer = cronConsumerName(controller.scheduledTime);
-  if (drain) {
+  if (drain && config.drainMode === "continuous") {
+    const job = { config, redis, consumer, handler };
+    const fanOut = startFanOut({ ...job, env, waitUntil: (p) => ctx.waitUntil(p) });
+    try {
+      await runContinuousDrain({
+        ...job,
+        maxRequests: fanOut.maxRequests,
+        onBatch: fanOut.onBatch,
+      });
+    } finally {
+      await fanOut.finish();
+    }
+  } else if (drain) {
     await runDrain({ config, redis, consumer, handler });
   }
   if (sweep) {

@@ -147,6 +147,28 @@ export class IdPastEndError extends StreamsWorkerError {
   }
 }
 
+/** Where a publish's input went wrong: the message's position, and the field at fault. */
+export type PublishInputPlace = { index?: number; field?: string };
+
+/**
+ * A message given to `publish()` (or `POST /publish`) cannot be stored as given: no fields, a
+ * value that is not a string, an empty idempotency key. HTTP 400. The message names the
+ * message's index and the field, never a value.
+ */
+export class PublishInputError extends StreamsWorkerError {
+  override readonly name = "PublishInputError";
+  /** Position of the offending message in the batch; undefined when the batch itself is wrong. */
+  readonly index: number | undefined;
+  /** The offending field's name, when a field is at fault. */
+  readonly field: string | undefined;
+
+  constructor(message: string, place: PublishInputPlace = {}, options?: StreamsErrorOptions) {
+    super("PUBLISH_INVALID", message, options);
+    this.index = place.index;
+    this.field = place.field;
+  }
+}
+
 /** A raw Redis reply did not have the shape its parser expects. */
 export class ReplyShapeError extends StreamsWorkerError {
   override readonly name = "ReplyShapeError";

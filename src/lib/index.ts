@@ -26,8 +26,10 @@ export {
 } from "./dead-letter/redrive";
 export { consumeBatch, drain } from "./drain/drain";
 export type {
+  DrainBatch,
   DrainEvent,
   DrainOptions,
+  DrainPoll,
   DrainRedis,
   DrainReport,
   DrainStop,
@@ -38,6 +40,8 @@ export {
   GroupNotFoundError,
   IdPastEndError,
   PermanentError,
+  PublishInputError,
+  type PublishInputPlace,
   RedisCommandError,
   type RedisFailureKind,
   ReplyShapeError,
@@ -57,6 +61,14 @@ export { recordGroupPosition } from "./group/position";
 export { type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
 export { isPermanentError } from "./handling/outcome";
+export {
+  MAX_PUBLISH_PAIRS,
+  type PublishMessage,
+  type PublishOptions,
+  type PublishRedis,
+  type PublishResult,
+  publish,
+} from "./publish/publish";
 export { RequestBudget } from "./redis/budget";
 export type { StreamsRedis } from "./redis/calls";
 export { createStreamsRedis, type StreamsRedisOptions } from "./redis/client";

@@ -181,6 +181,8 @@ function workerVars(
     MAX_MESSAGES: "200",
     CONCURRENCY: "8",
     TIME_BUDGET_MS: "10000",
+    // The lanes fire ticks as a cron would; each tick is one bounded drain.
+    DRAIN_MODE: "cron",
     CONSUMER_RETENTION_MS: "1000",
     IDEMPOTENCY_TTL_S: String(o.idempotencyTtlS),
   };

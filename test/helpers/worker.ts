@@ -5,6 +5,17 @@ import { inject } from "vitest";
 
 export type WorkerBindings = Record<string, string>;
 
+/** The Worker's name in wrangler.toml: what its `SELF` service binding points at. */
+export const WORKER_NAME = "redis-streams-worker";
+
+export type WorkerOptions = {
+  /**
+   * Binds the Worker to itself as `SELF`, as wrangler.toml's `[[services]]` does, so a drain
+   * that falls behind starts more drains through `POST /internal/drain`. @default false
+   */
+  self?: boolean;
+};
+
 /**
  * Runs `dist/index.js` as built by wrangler. Bindings default to the shared bridge;
  * pass `UPSTASH_REDIS_REST_URL` etc. to override, `undefined` values are dropped.
@@ -13,6 +24,7 @@ export async function startWorker(
   bindings: Record<string, string | undefined> = {},
   /** Collects the Worker's stdout/stderr lines (its structured logs) when given. */
   logs?: string[],
+  options: WorkerOptions = {},
 ): Promise<Miniflare> {
   const merged: WorkerBindings = {};
   const all = {
@@ -32,6 +44,10 @@ export async function startWorker(
     modulesRoot: dirname(inject("workerScript")),
     compatibilityDate: "2026-04-20",
     bindings: merged,
+    ...(options.self === true && {
+      name: WORKER_NAME,
+      serviceBindings: { SELF: WORKER_NAME },
+    }),
     ...(logs && {
       handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
         for (const stream of [stdout, stderr]) {

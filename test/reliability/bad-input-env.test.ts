@@ -66,6 +66,8 @@ function badValues(name: string): Binding[] {
       return ["always", "maxlen:0", "maxlen:-5", "maxlen:abc", "minid:5", true];
     case "RETRY_BACKOFF":
       return ["linear", "EXPONENTIAL!", "", 5].filter((v) => v !== "");
+    case "DRAIN_MODE":
+      return ["always", "Continuous!", "queue", 1, true];
     case "CONSUME_CRON":
     case "SWEEP_CRON":
       return [
@@ -74,6 +76,7 @@ function badValues(name: string): Binding[] {
       ];
     case "UPSTASH_REDIS_REST_TOKEN":
     case "ADMIN_TOKEN":
+    case "PUBLISH_TOKEN":
       return [true, { token: SECRET }, `${SECRET} two`, `"${SECRET}"`, `${SECRET}\n`, `é${SECRET}`];
     default:
       return [];

@@ -42,6 +42,7 @@ describe.each(CASES)("%s", (_, stream, groupBinding) => {
       ADMIN_TOKEN: ADMIN,
       TARGET_URL: target.url,
       MIN_IDLE_MS: "1000",
+      DRAIN_MODE: "cron",
     });
   });
   afterAll(async () => {

@@ -50,6 +50,8 @@ async function worker(vars: Record<string, string | undefined> = {}): Promise<Mi
       TARGET_TIMEOUT_MS: "300",
       MIN_IDLE_MS: "1000",
       RETRY_BACKOFF: "fixed",
+      // The bounded drain of one tick; continuous.test.ts specifies the polling one.
+      DRAIN_MODE: "cron",
       ...vars,
     },
     logs,

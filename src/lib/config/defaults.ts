@@ -76,6 +76,8 @@ export const DEFAULTS = {
   cronBudgetMs: 50_000,
   /** Most drains running at once on one stream's group, across all invocations. */
   maxParallelDrains: 4,
+  /** Seconds a publish's idempotency key is remembered: a retry within them adds nothing. */
+  publishIdempotencyTtlS: 86_400,
   /** Largest message POST /publish takes, in bytes of its JSON. */
   maxMessageBytes: 1024 * 1024,
   /** Pending entries one sweep page claims (one XAUTOCLAIM, or XPENDING + XCLAIM). */

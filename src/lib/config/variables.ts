@@ -1,8 +1,11 @@
 /** @module The table of environment variables, source of the README's configuration table. */
 
-import { sweepMinRequests } from "../sweep/options";
 import { DEFAULTS } from "./defaults";
-import { configRange, describeRange, RANGES } from "./ranges";
+import { SWEEP_MIN_REQUESTS, withTrim } from "./env-ranges";
+import { BEARER, between, CRON, code, HTTP_URL, NAME_RULE } from "./expected";
+import { CONTINUOUS_VARIABLES } from "./variables-continuous";
+
+export { CONFIG_RANGES } from "./env-ranges";
 
 /** One environment variable as documented to users. */
 export type ConfigVariable = {
@@ -19,59 +22,6 @@ export type ConfigVariable = {
   /** Its value is a URL: echoed without userinfo, query string or fragment. */
   url?: true;
 };
-
-const code = (value: string): string => `\`${value}\``;
-
-/** Fewest requests of a sweep of the default page size under each TRIM policy. */
-const SWEEP_MIN_REQUESTS = {
-  none: sweepMinRequests({ kind: "none" }, DEFAULTS.sweepPageSize),
-  maxlen: sweepMinRequests({ kind: "maxlen", maxLen: 1 }, DEFAULTS.sweepPageSize),
-  acked: sweepMinRequests({ kind: "acked" }, DEFAULTS.sweepPageSize),
-};
-
-/**
- * Ranges enforced by the parser: the library's {@link RANGES} under the variables' names,
- * with their `configMin` where one is set (MIN_IDLE_MS). MAX_REQUESTS caps the sweep too, so
- * it starts at what one sweep page needs without trimming (TRIM raises it, see `parseConfig`).
- */
-export const CONFIG_RANGES = {
-  BATCH_SIZE: configRange(RANGES.batchSize),
-  MAX_MESSAGES: configRange(RANGES.maxMessages),
-  TIME_BUDGET_MS: configRange(RANGES.timeBudgetMs),
-  CONCURRENCY: configRange(RANGES.concurrency),
-  MIN_IDLE_MS: configRange(RANGES.minIdleMs),
-  MAX_DELIVERIES: configRange(RANGES.maxDeliveries),
-  DLQ_MAXLEN: configRange(RANGES.dlqMaxLen),
-  CONSUMER_RETENTION_MS: configRange(RANGES.consumerRetentionMs),
-  IDEMPOTENCY_TTL_S: configRange(RANGES.idempotencyTtlS),
-  TARGET_TIMEOUT_MS: configRange(RANGES.targetTimeoutMs),
-  MAX_BACKOFF_MS: configRange(RANGES.maxBackoffMs),
-  MAX_REQUESTS: [SWEEP_MIN_REQUESTS.none, RANGES.maxRequests[1]],
-  POLL_MIN_MS: configRange(RANGES.pollMinMs),
-  POLL_MAX_MS: configRange(RANGES.pollMaxMs),
-  POLL_IDLE_MS: configRange(RANGES.pollIdleMs),
-  CRON_BUDGET_MS: configRange(RANGES.cronBudgetMs),
-  MAX_PARALLEL_DRAINS: configRange(RANGES.maxParallelDrains),
-  MAX_MESSAGE_BYTES: configRange(RANGES.maxMessageBytes),
-} as const satisfies Record<string, readonly [number, number]>;
-
-type RangedName = keyof typeof CONFIG_RANGES;
-
-const between = (name: RangedName): string => describeRange(CONFIG_RANGES[name]);
-
-const NAME_RULE = "a non-empty string of at most 256 characters without control characters";
-const HTTP_URL = "an http(s) URL, any user name and password in it percent-encoded";
-const BEARER =
-  "a bearer token (RFC 6750): letters, digits and - . _ ~ + / only, then any = padding";
-const CRON =
-  "a cron expression of 5 fields as Cloudflare Cron Triggers take it: minute 0-59, hour 0-23, day of month 1-31 (or L, LW, L-n, nW), month 1-12 or JAN-DEC, day of week 1-7 or SUN-SAT with 1 = Sunday (or L, nL, n#k); each a value, *, a list a,b, a range a-b or a step /n";
-
-/** "at least 13 with TRIM=maxlen:N or acked", or each on its own when they differ. */
-function withTrim({ maxlen, acked }: typeof SWEEP_MIN_REQUESTS): string {
-  return maxlen === acked
-    ? `at least ${acked} with TRIM=maxlen:N or acked`
-    : `at least ${maxlen} with TRIM=maxlen:N, ${acked} with TRIM=acked`;
-}
 
 /** Every environment variable, in the order of the README's table. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
@@ -237,58 +187,5 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     meaning: "the trigger that runs the sweep; must also be listed in `[triggers] crons`",
     expected: CRON,
   },
-  {
-    name: "DRAIN_MODE",
-    default: code(DEFAULTS.drainMode),
-    meaning:
-      "`continuous`: a cron drain keeps polling while messages arrive (up to CRON_BUDGET_MS) and starts more drains when it cannot keep up; `cron`: one bounded drain per tick",
-    expected: '"continuous" or "cron"',
-  },
-  {
-    name: "POLL_MIN_MS",
-    default: String(DEFAULTS.pollMinMs),
-    meaning:
-      "continuous mode: wait after the first empty read; doubles on each empty read after it",
-    expected: between("POLL_MIN_MS"),
-  },
-  {
-    name: "POLL_MAX_MS",
-    default: String(DEFAULTS.pollMaxMs),
-    meaning: "continuous mode: longest wait between two reads of a busy stream",
-    expected: between("POLL_MAX_MS"),
-  },
-  {
-    name: "POLL_IDLE_MS",
-    default: String(DEFAULTS.pollIdleMs),
-    meaning:
-      "continuous mode: polling stops once nothing arrived for this long; a drain whose first read is empty stops at once",
-    expected: between("POLL_IDLE_MS"),
-  },
-  {
-    name: "CRON_BUDGET_MS",
-    default: String(DEFAULTS.cronBudgetMs),
-    meaning:
-      "continuous mode: how long one cron drain may keep polling (TIME_BUDGET_MS stays for POST /drain)",
-    expected: between("CRON_BUDGET_MS"),
-  },
-  {
-    name: "MAX_PARALLEL_DRAINS",
-    default: String(DEFAULTS.maxParallelDrains),
-    meaning:
-      "most drains running at once on the stream's group across all invocations; 1 = no fan-out",
-    expected: between("MAX_PARALLEL_DRAINS"),
-  },
-  {
-    name: "PUBLISH_TOKEN",
-    default: "unset",
-    meaning: "bearer token for POST /publish; unset = publishing through the Worker is off",
-    expected: BEARER,
-    secret: true,
-  },
-  {
-    name: "MAX_MESSAGE_BYTES",
-    default: String(DEFAULTS.maxMessageBytes),
-    meaning: "largest message POST /publish takes, in bytes of its JSON",
-    expected: between("MAX_MESSAGE_BYTES"),
-  },
+  ...CONTINUOUS_VARIABLES,
 ];

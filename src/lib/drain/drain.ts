@@ -1,23 +1,23 @@
 /** @module The drain: bounded, non-blocking XREADGROUP batches through a handler, acks batched. */
 
-import { DEFAULTS } from "../config/defaults";
-import { MAX_CONSUMER_NAME_LENGTH } from "../group/consumer-name";
 import { Lease } from "../handling/lease";
 import { Limiter } from "../handling/limiter";
-import { toMessage } from "../handling/message";
-import { runHandler } from "../handling/outcome";
 import { RequestBudget } from "../redis/budget";
 import { streamKeys } from "../redis/keys";
 import { SCRIPT_MAX_REQUESTS } from "../redis/script";
 import type { ReadEntry } from "../replies/index";
 import { AckBuffer } from "./ack-buffer";
+import { handle } from "./handle";
 import { InFlight } from "./in-flight";
 import {
+  type DrainBatch,
   type DrainOptions,
   type DrainReport,
   type DrainStop,
   resolveDrainOptions,
 } from "./options";
+import { Poller, pause } from "./poll";
+import { roomToRead } from "./room";
 import {
   alreadyDone,
   emptyReport,
@@ -26,7 +26,6 @@ import {
   type Run,
   readBatch,
   stopOn,
-  succeed,
   trip,
 } from "./run";
 
@@ -37,9 +36,10 @@ const RESERVE = 2;
  * Drains up to `maxMessages` from the group in batches of `batchSize`: each handler
  * success is acked in the request that reads the next batch, failures stay pending for
  * the sweep, a `PermanentError` is dead-lettered at once. With no failures and no
- * idempotency guard, N messages cost ceil(N/batchSize) + 1 requests. A Redis failure
- * mid-run is reported (`stoppedBy: "error"`, `error`), never thrown: what was not acked
- * stays pending for the sweep.
+ * idempotency guard, N messages cost ceil(N/batchSize) + 1 requests. With `poll`, an empty
+ * read is followed by a wait and another read while messages keep arriving (each read one
+ * request). A Redis failure mid-run is reported (`stoppedBy: "error"`, `error`), never
+ * thrown: what was not acked stays pending for the sweep.
  * @throws ConfigError when an option is invalid (before anything is read)
  * @see https://redis.io/commands/xreadgroup
  * @see https://redis.io/commands/xack
@@ -72,11 +72,14 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
     acks: new AckBuffer(),
     lease,
     deadLetters: [],
+    cutShort: false,
     signal: abort.signal,
     emit,
   };
   const limiter = new Limiter(o.concurrency);
   const inFlight = new InFlight();
+  const poller = new Poller(o.poll);
+  let onFirstEntries = o.onFirstEntries;
   const { report } = run;
 
   try {
@@ -96,9 +99,15 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
       const entries = await readBatch(run, count);
       report.batches++;
       if (entries.length === 0) {
-        report.stoppedBy = "empty";
-        break;
+        report.emptyPolls++;
+        const end = await afterEmptyRead(run, poller, started, inFlight);
+        if (end) {
+          report.stoppedBy = end;
+          break;
+        }
+        continue;
       }
+      poller.entries(Date.now());
       report.read += entries.length;
       if (!o.noAck) {
         // From the read on, queued ones included: a long queue must not look abandoned either.
@@ -111,7 +120,13 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
         limiter.run(() => handle(run, inFlight, entry, done[i] ?? false)),
       );
       inFlight.addBatch(tasks, readSentAt);
-      await inFlight.readyForNextRead(limiter, abort.signal);
+      o.onBatch?.(batchOf(run, entries, count, started));
+      // Asked while the batch's handlers run: only the next read waits for the answer.
+      const asked = onFirstEntries?.().then((goOn) => {
+        run.cutShort = !goOn;
+      });
+      onFirstEntries = undefined;
+      await Promise.all([inFlight.readyForNextRead(limiter, abort.signal), asked]);
     }
   } catch (e) {
     stopOn(run, e);
@@ -128,91 +143,73 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
 }
 
 /**
- * COUNT for the next read, within what the consumer may still hold: Upstash refuses a read
- * that would take one consumer past its PEL limit. Short of room, the drain first lets its
- * handlers finish and sends their acks; if failures still fill the PEL, it reads on under a
- * fresh consumer name (the failed entries stay with the old one for the sweep).
+ * After an empty read: why the drain stops, or null once the wait before the next read is
+ * over. Acks of handlers that finished since the read are sent before the wait (they must
+ * not wait with the drain); those finishing during it ride on the next read. A wait that
+ * would leave too little of the time budget, or a next read that would not fit in the
+ * requests left, stops the drain now rather than after the wait.
  */
-async function roomToRead(run: Run, inFlight: InFlight, wanted: number): Promise<number> {
-  const room = () => DEFAULTS.consumerPelLimit - run.pending.size;
-  if (run.o.noAck || room() >= wanted) {
-    return wanted;
+async function afterEmptyRead(
+  run: Run,
+  poller: Poller,
+  started: number,
+  inFlight: InFlight,
+): Promise<DrainStop | null> {
+  const step = poller.afterEmpty(Date.now());
+  if ("stop" in step) {
+    return step.stop;
   }
-  await inFlight.settled();
-  await flushDeadLetters(run);
-  if (!run.acks.empty) {
+  const flush = !run.acks.empty;
+  const ahead = { waitMs: step.waitMs, requests: flush ? 1 : 0 };
+  const stop = stopReason(run, started, inFlight.slowestBatchMs, ahead);
+  if (stop) {
+    return stop;
+  }
+  if (flush) {
     await trip(run);
   }
-  if (room() < wanted) {
-    rotateConsumer(run);
-  }
-  return Math.min(wanted, room());
+  await pause(step.waitMs, run.signal);
+  return null;
 }
 
-function rotateConsumer(run: Run): void {
-  const from = run.consumer;
-  run.rotations++;
-  const suffix = `-${run.rotations + 1}`;
-  run.consumer = `${run.o.consumer.slice(0, MAX_CONSUMER_NAME_LENGTH - suffix.length)}${suffix}`;
-  run.lease.moveTo(run.consumer);
-  run.emit({ event: "consumer_rotated", from, to: run.consumer, pending: run.pending.size });
-  run.pending = new Set();
-  run.report.consumers = [...(run.report.consumers ?? [run.o.consumer]), run.consumer];
+function batchOf(run: Run, entries: ReadEntry[], count: number, started: number): DrainBatch {
+  const elapsedMs = Date.now() - started;
+  return {
+    read: entries.length,
+    count,
+    newestId: entries[entries.length - 1]?.id ?? null,
+    elapsedMs,
+    remainingMs: Math.max(0, run.o.timeBudgetMs - elapsedMs),
+    readSoFar: run.report.read,
+  };
 }
 
-/** Why the drain must not read again, or null while it may. */
-function stopReason(run: Run, started: number, slowestBatchMs: number): DrainStop | null {
+/**
+ * Why the drain must not read again, or null while it may; with `ahead`, why it must not
+ * after first waiting `waitMs` and sending `requests` more.
+ */
+function stopReason(
+  run: Run,
+  started: number,
+  slowestBatchMs: number,
+  ahead = { waitMs: 0, requests: 0 },
+): DrainStop | null {
   const { o, report, budget } = run;
   if (run.signal.aborted) {
     return "aborted";
   }
-  if (report.read >= o.maxMessages) {
+  if (report.read >= o.maxMessages || run.cutShort) {
     return "max";
   }
-  const remaining = o.timeBudgetMs - (Date.now() - started);
+  const remaining = o.timeBudgetMs - (Date.now() - started) - ahead.waitMs;
   if (remaining <= 0 || (report.batches > 0 && remaining < slowestBatchMs)) {
     return "budget";
   }
   const perRead = o.idempotencyTtlS > 0 ? 2 : 1;
-  if (!budget.fits(perRead, RESERVE)) {
+  if (!budget.fits(perRead + ahead.requests, RESERVE)) {
     return "requests";
   }
   return null;
-}
-
-/** Runs one message's handler (or skips it) and books the outcome. */
-async function handle(run: Run, inFlight: InFlight, entry: ReadEntry, done: boolean) {
-  const { o, report } = run;
-  if (entry.fields === null || done) {
-    report.skipped++;
-    succeed(run, entry.id, false);
-    return;
-  }
-  const message = toMessage(entry, { ...o, consumer: run.consumer }, 1);
-  const outcome = await inFlight.timed(() =>
-    runHandler(o.handler, message, { signal: run.signal }),
-  );
-  if (outcome.ok) {
-    // Still held until its ack lands: a straggler in the same drain can keep the ack back
-    // longer than MIN_IDLE_MS, and the sweep would run a finished message again.
-    succeed(run, entry.id, o.idempotencyTtlS > 0);
-  } else if (outcome.permanent) {
-    // Held until moved, for the same reason: a sweep claiming it in between would make
-    // this move skip it, and its own retry count a delivery towards max_deliveries.
-    run.deadLetters.push({ id: entry.id, reason: "permanent_error", error: outcome.error });
-  } else if (o.noAck) {
-    // Read with NOACK, it is pending nowhere: nothing could retry it, so it is kept as a
-    // dead letter rather than lost.
-    run.deadLetters.push({ id: entry.id, reason: "noack_failed", error: outcome.error });
-    report.failed++;
-    run.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
-  } else {
-    // Held until its failure is recorded (the next round trip), so a sweep cannot claim it
-    // and run it before that run counts towards MAX_DELIVERIES; its backoff starts then.
-    run.acks.fail(entry.id);
-    report.failed++;
-    run.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
-  }
 }
 
 /**

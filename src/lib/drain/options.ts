@@ -1,9 +1,9 @@
 /** @module Options of the drain, its events and its report: their defaults and validation. */
 import type { Redis } from "@upstash/redis";
-import { withDefaults } from "../config/defaults";
+import { DEFAULTS, withDefaults } from "../config/defaults";
 import { JOB_RULES, type Resolved, validateOptions } from "../config/ranges";
 import type { MoveEvent } from "../dead-letter/events";
-import type { ReportError } from "../errors";
+import { ConfigError, type ReportError } from "../errors";
 import type { MessageHandler } from "../handling/message";
 
 /** The client methods the drain uses. */
@@ -79,13 +79,60 @@ export type DrainOptions = {
   dlqMaxLen?: number;
   /** Where the group starts if the drain has to create it. @default "$" */
   groupStartId?: string;
-  /** Stops reading new batches; handlers already started finish and are acked. */
+  /**
+   * Keep polling: after an empty read, read again while something arrived within the last
+   * `idleMs` (a drain whose first read is empty stops at once). Absent: the first empty read
+   * ends the drain.
+   */
+  poll?: DrainPoll;
+  /** Called after each read that returned entries (the fan-out controller's input). */
+  onBatch?: (batch: DrainBatch) => void;
+  /**
+   * Called once, after the first read that returned entries; the next read waits for it
+   * (the batch's handlers do not). Resolving `false` stops reading as `maxMessages` would
+   * (`stoppedBy: "max"`): what was read is still handled and acked. A rejection ends the run
+   * as a failed request does. The Worker takes its drain's slot here, so a drain that finds
+   * nothing makes no slot call.
+   */
+  onFirstEntries?: () => Promise<boolean>;
+  /**
+   * Stops reading new batches (a poll's wait ends at once); handlers already started finish
+   * and are acked.
+   */
   signal?: AbortSignal;
   onEvent?: (event: DrainEvent) => void;
 };
 
+/** Polling of a continuous drain. */
+export type DrainPoll = {
+  /** Wait after the first empty read; doubles on each empty read after it. @default 50 */
+  minMs?: number;
+  /** Longest wait between two reads. @default 500 */
+  maxMs?: number;
+  /** Polling stops once nothing has arrived for this long (`stoppedBy: "idle"`). @default 10000 */
+  idleMs?: number;
+};
+
+export type ResolvedPoll = Required<DrainPoll>;
+
+/** One read that returned entries, as `onBatch` sees it. */
+export type DrainBatch = {
+  /** Entries this read returned. */
+  read: number;
+  /** The COUNT it asked for: `read === count` means the stream may hold more. */
+  count: number;
+  /** Id of the newest entry read, `null` when none. */
+  newestId: string | null;
+  /** Since the drain started. */
+  elapsedMs: number;
+  /** What is left of `timeBudgetMs`. */
+  remainingMs: number;
+  /** Entries read by this drain so far, this read included. */
+  readSoFar: number;
+};
+
 /** Why a drain stopped reading. */
-export type DrainStop = "empty" | "max" | "budget" | "aborted" | "requests" | "error";
+export type DrainStop = "empty" | "idle" | "max" | "budget" | "aborted" | "requests" | "error";
 
 export type DrainReport = {
   consumer: string;
@@ -98,6 +145,8 @@ export type DrainReport = {
   /** Acked without running the handler: marked done by the idempotency guard, or no fields. */
   skipped: number;
   batches: number;
+  /** Reads that returned nothing, the final one included. */
+  emptyPolls: number;
   requests: number;
   durationMs: number;
   stoppedBy: DrainStop;
@@ -107,7 +156,11 @@ export type DrainReport = {
   error?: ReportError;
 };
 
-export type ResolvedDrainOptions = Resolved<DrainOptions, "signal" | "onEvent" | "dlqStream">;
+type Open = "signal" | "onEvent" | "dlqStream" | "onBatch" | "onFirstEntries" | "poll";
+
+export type ResolvedDrainOptions = Omit<Resolved<DrainOptions, Open>, "poll"> & {
+  poll: ResolvedPoll | undefined;
+};
 
 /**
  * Applies the defaults and refuses values that cannot work, naming the option, the value
@@ -115,16 +168,46 @@ export type ResolvedDrainOptions = Resolved<DrainOptions, "signal" | "onEvent" |
  * @throws ConfigError
  */
 export function resolveDrainOptions(o: DrainOptions): ResolvedDrainOptions {
-  validateOptions(o, {
-    integers: [
-      ...(["batchSize", "maxMessages", "timeBudgetMs", "concurrency", "maxRequests"] as const),
-      ...(["idempotencyTtlS", "minIdleMs", "leaseMs", "dlqMaxLen"] as const),
-    ],
-    ...JOB_RULES,
-  });
+  // The poll's fields under dotted names, so one error lists them with the rest.
+  const poll = {
+    "poll.minMs": o.poll?.minMs,
+    "poll.maxMs": o.poll?.maxMs,
+    "poll.idleMs": o.poll?.idleMs,
+  };
+  validateOptions(
+    { ...o, ...poll },
+    {
+      integers: [
+        ...(["batchSize", "maxMessages", "timeBudgetMs", "concurrency", "maxRequests"] as const),
+        ...(["idempotencyTtlS", "minIdleMs", "leaseMs", "dlqMaxLen"] as const),
+        ["poll.minMs", "pollMinMs"],
+        ["poll.maxMs", "pollMaxMs"],
+        ["poll.idleMs", "pollIdleMs"],
+      ],
+      ...JOB_RULES,
+    },
+  );
   const set = withDefaults(o, [
     ...(["batchSize", "maxMessages", "timeBudgetMs", "concurrency", "maxRequests"] as const),
     ...(["noAck", "idempotencyTtlS", "minIdleMs", "dlqMaxLen", "groupStartId"] as const),
   ]);
-  return { ...set, leaseMs: o.leaseMs ?? set.minIdleMs / 2 };
+  return { ...set, leaseMs: o.leaseMs ?? set.minIdleMs / 2, poll: resolvePoll(o.poll) };
+}
+
+function resolvePoll(poll: DrainPoll | undefined): ResolvedPoll | undefined {
+  if (poll === undefined) {
+    return undefined;
+  }
+  const resolved = {
+    minMs: poll.minMs ?? DEFAULTS.pollMinMs,
+    maxMs: poll.maxMs ?? DEFAULTS.pollMaxMs,
+    idleMs: poll.idleMs ?? DEFAULTS.pollIdleMs,
+  };
+  if (resolved.minMs > resolved.maxMs) {
+    throw new ConfigError(
+      ["poll.minMs", "poll.maxMs"],
+      `poll.minMs must not exceed poll.maxMs, got ${resolved.minMs} and ${resolved.maxMs}`,
+    );
+  }
+  return resolved;
 }

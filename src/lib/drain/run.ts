@@ -40,6 +40,8 @@ export type Run = {
   lease: Lease;
   /** PermanentErrors waiting for their move, held by the lease until then. */
   deadLetters: DeadLetterInput[];
+  /** Set when `onFirstEntries` said no: reading stops as at `maxMessages`. */
+  cutShort: boolean;
   signal: AbortSignal;
   emit: (event: DrainEvent) => void;
 };
@@ -232,6 +234,7 @@ export function emptyReport(consumer: string): DrainReport {
   return {
     consumer,
     ...counts,
+    emptyPolls: 0,
     requests: 0,
     durationMs: 0,
     stoppedBy: "empty",

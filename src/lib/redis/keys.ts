@@ -23,6 +23,11 @@ export type StreamKeys = {
   drains: string;
   /** Idempotency marker of one entry id. */
   done(id: string): string;
+  /**
+   * What `publish()` remembers of one idempotency key: the id the message was added under.
+   * It belongs to the stream, whatever the group.
+   */
+  publishKey(key: string): string;
 };
 
 /**
@@ -40,5 +45,6 @@ export function streamKeys(stream: string, group: string, dlqStream?: string): S
     failures: `${stream}:${group}:failures`,
     drains: `${stream}:${group}:drains`,
     done: (id: string) => `${stream}:${group}:done:${id}`,
+    publishKey: (key: string) => `${stream}:publish:${key}`,
   };
 }

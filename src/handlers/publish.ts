@@ -1,0 +1,210 @@
+/** @module `POST /publish`: producers add messages through the Worker, which wakes a drain. */
+import type { Redis } from "@upstash/redis/cloudflare";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { bearerToken, isUnset } from "../lib/config/parsers";
+import { CONFIG_VARIABLES } from "../lib/config/variables";
+import { toReportError } from "../lib/errors";
+import {
+  ConfigError,
+  httpConsumerName,
+  type MessageHandler,
+  PublishInputError,
+  parseConfig,
+  publish,
+  RANGES,
+  RequestBudget,
+  type ResolvedConfig,
+} from "../lib/index";
+import { parsePublishBody } from "../lib/publish/body";
+import { tokensEqual } from "./auth";
+import { redisFor } from "./client";
+import type { Env } from "./env";
+import { HttpError } from "./http-errors";
+import { resolveHandler, runContinuousDrain } from "./jobs";
+import { log, logError } from "./log";
+
+/**
+ * Largest request body: the largest MAX_MESSAGE_BYTES allowed (9 MiB), under Upstash's 10 MiB
+ * request limit with room for the command around the messages.
+ */
+export const MAX_PUBLISH_BODY_BYTES = RANGES.maxMessageBytes[1];
+
+/**
+ * Time budget of a woken drain: `waitUntil` work ends 30 s after the response, and 20 s of
+ * reading leaves 10 s (TARGET_TIMEOUT_MS's default) for the last handlers and acks.
+ */
+export const WAKE_BUDGET_MS = 20_000;
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+const CHALLENGE = { "www-authenticate": 'Bearer realm="redis-streams-worker"' };
+
+/**
+ * PUBLISH_TOKEN alone, read before the rest of the env so that only a producer holding it
+ * sees configuration errors.
+ * @throws ConfigError naming PUBLISH_TOKEN (never its value) when it could never be sent as a
+ *   bearer token
+ */
+function publishTokenOf(env: Env): string | undefined {
+  const raw = env.PUBLISH_TOKEN;
+  if (isUnset(raw)) {
+    return undefined;
+  }
+  const token = bearerToken(raw);
+  if (typeof token !== "string") {
+    const expected = CONFIG_VARIABLES.find((v) => v.name === "PUBLISH_TOKEN")?.expected;
+    throw new ConfigError("PUBLISH_TOKEN", `PUBLISH_TOKEN must be ${expected}, got <redacted>`);
+  }
+  return token;
+}
+
+/**
+ * Lets a request through only with `Authorization: Bearer $PUBLISH_TOKEN`, compared in
+ * constant time as the admin token is; ADMIN_TOKEN does not open it.
+ * @throws HttpError 404 `PUBLISH_OFF` when PUBLISH_TOKEN is unset, 401 when the token is
+ *   missing or wrong
+ */
+const requirePublisher: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const expected = publishTokenOf(c.env);
+  if (expected === undefined) {
+    throw new HttpError(404, "PUBLISH_OFF", "PUBLISH_TOKEN is not set: publishing is off");
+  }
+  const given = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
+  if (given === undefined) {
+    throw new HttpError(
+      401,
+      "UNAUTHORIZED",
+      "missing bearer token: send Authorization: Bearer <PUBLISH_TOKEN>",
+      CHALLENGE,
+    );
+  }
+  if (!(await tokensEqual(given, expected))) {
+    throw new HttpError(401, "UNAUTHORIZED", "invalid bearer token", CHALLENGE);
+  }
+  await next();
+};
+
+const tooLarge = (): never => {
+  throw new HttpError(
+    413,
+    "BODY_TOO_LARGE",
+    `the body is larger than ${MAX_PUBLISH_BODY_BYTES} bytes: split the batch`,
+  );
+};
+
+export type PublishRouteOptions = {
+  /** What a woken drain runs; default: the webhook handler (TARGET_URL). */
+  handler?: MessageHandler;
+};
+
+/** `POST /publish`; `options.handler` is what a drain woken by a publish runs. */
+export function createPublish(options: PublishRouteOptions = {}): Hono<{ Bindings: Env }> {
+  const app = new Hono<{ Bindings: Env }>();
+
+  app.post(
+    "/publish",
+    requirePublisher,
+    bodyLimit({ maxSize: MAX_PUBLISH_BODY_BYTES, onError: tooLarge }),
+    async (c) => {
+      const config = parseConfig(c.env);
+      const messages = await asBadRequest(() => messagesOf(c, config.maxMessageBytes));
+      const redis = redisFor(config.url, config.token);
+      const budget = new RequestBudget(config.maxRequests);
+      const { stream } = config;
+      const { ids, duplicates } = await asBadRequest(() =>
+        publish({ redis, stream, messages, budget }),
+      );
+      log("publish", { stream, messages: ids.length, duplicates, requests: budget.used });
+      // Duplicates only: nothing new to drain.
+      if (duplicates < ids.length) {
+        wake(c, { config, redis, handler: options.handler, used: budget.used });
+      }
+      return c.json({ stream, ids, duplicates }, 201);
+    },
+  );
+
+  return app;
+}
+
+/**
+ * The body's messages.
+ * @throws PublishInputError when the body is not JSON or not messages
+ * @throws HttpError 413 `MESSAGE_TOO_LARGE` naming the first message over MAX_MESSAGE_BYTES
+ */
+async function messagesOf(c: Context<{ Bindings: Env }>, maxBytes: number) {
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    const what = text.trim() === "" ? "empty" : "not valid JSON";
+    throw new PublishInputError(
+      `the body is ${what}: send a JSON object { "fields": ... } or an array of them`,
+      {},
+      { cause: e },
+    );
+  }
+  const { messages, bytes } = parsePublishBody(body, c.req.header("idempotency-key"));
+  const index = bytes.findIndex((n) => n > maxBytes);
+  if (index >= 0) {
+    throw new HttpError(
+      413,
+      "MESSAGE_TOO_LARGE",
+      `message ${index} is ${bytes[index]} bytes of JSON, more than MAX_MESSAGE_BYTES (${maxBytes})`,
+    );
+  }
+  return messages;
+}
+
+/** Runs `parse`, answering its PublishInputError as a 400 naming what was wrong. */
+async function asBadRequest<T>(parse: () => Promise<T> | T): Promise<T> {
+  try {
+    return await parse();
+  } catch (e) {
+    if (e instanceof PublishInputError) {
+      throw Object.assign(new HttpError(400, e.code, e.message), { cause: e });
+    }
+    throw e;
+  }
+}
+
+type WakeInput = {
+  config: ResolvedConfig;
+  redis: Redis;
+  handler: MessageHandler | undefined;
+  /** Requests the publish used: the drain gets the rest of MAX_REQUESTS. */
+  used: number;
+};
+
+/**
+ * After a publish, starts a polling drain in `waitUntil` when none is running, so the message
+ * is picked up in about one round trip rather than at the next tick. The drain takes its slot
+ * before it reads, and only while no slot is held (the check and the take are one script run):
+ * two publishes at once start one drain. DRAIN_MODE=cron holds no slots, so nothing is woken:
+ * the next tick drains.
+ */
+function wake(c: Context<{ Bindings: Env }>, input: WakeInput): void {
+  const { config } = input;
+  if (config.drainMode !== "continuous") {
+    return;
+  }
+  if (input.handler === undefined && config.targetUrl === undefined) {
+    log("wake_skipped", { reason: "no_handler" });
+    return;
+  }
+  const consumer = httpConsumerName(c.req.header("cf-ray"));
+  const drain = runContinuousDrain({
+    config,
+    redis: input.redis,
+    consumer,
+    handler: resolveHandler(config, input.handler),
+    slot: "at-start",
+    slotMax: 1,
+    budgetMs: Math.min(config.cronBudgetMs, WAKE_BUDGET_MS),
+    maxRequests: config.maxRequests - input.used,
+  }).catch((e: unknown) => {
+    // The published messages are safe in the stream: the next tick drains them.
+    logError("wake_failed", { consumer, ...toReportError(e) });
+  });
+  c.executionCtx.waitUntil(drain);
+}
