@@ -8,6 +8,7 @@ import {
   type DrainReport,
   drain,
   type MessageHandler,
+  RANGES,
   RequestBudget,
   type ResolvedConfig,
   type SweepReport,
@@ -93,7 +94,9 @@ function drainOptions(
   return {
     ...common(input),
     batchSize: c.batchSize,
-    maxMessages: input.max ?? c.maxMessages,
+    // A continuous drain is bounded by its time budget and MAX_REQUESTS: capped at
+    // MAX_MESSAGES, a busy stream would get no more than that per tick.
+    maxMessages: input.max ?? (input.continuous ? RANGES.maxMessages[1] : c.maxMessages),
     timeBudgetMs: input.budgetMs ?? (input.continuous ? c.cronBudgetMs : c.timeBudgetMs),
     maxRequests: input.maxRequests ?? c.maxRequests,
     noAck: c.noAck,

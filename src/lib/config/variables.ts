@@ -66,7 +66,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: "MAX_MESSAGES",
     default: String(DEFAULTS.maxMessages),
-    meaning: "most messages one invocation reads",
+    meaning:
+      "most messages one drain reads with DRAIN_MODE=cron or `POST /drain`; a continuous drain is bounded by CRON_BUDGET_MS and MAX_REQUESTS instead",
     expected: between("MAX_MESSAGES"),
   },
   {
