@@ -257,10 +257,22 @@ function startTicks(mf: Miniflare, random: () => number): Ticks {
   };
 }
 
+/** Whether `stream` has the consumer group `GROUP`. */
+async function groupExists(d: Direct, stream: string): Promise<boolean> {
+  try {
+    const groups = (await d.sendCommand(["XINFO", "GROUPS", stream])) as unknown[][];
+    return groups.some((g) => g[1] === GROUP);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every 500–900 ms a burst: for BURST_MS every request fails, alternately before it runs and
  * after (so a whole drain's acks, or a sweep's dead-letter move, can be lost at once). Stopping
- * turns every bridge fault off and returns the bursts fired.
+ * first fires bursts of a kind that has not failed any request yet (a short run may end before
+ * its first bursts, or its random faults miss), so every run has both kinds; then it turns
+ * every bridge fault off and returns the bursts fired.
  */
 function startBursts(bridge: Bridge): { stop(): Promise<number> } {
   let stopped = false;
@@ -275,10 +287,22 @@ function startBursts(bridge: Bridge): { stop(): Promise<number> } {
       bridge.knobs[knob] = BRIDGE_FAULTS[knob];
     }
   })();
+  const missing = (): "faultRate" | "faultAfterRate" | null => {
+    const { faults, faultsAfter } = bridge.stats();
+    return faults === 0 ? "faultRate" : faultsAfter === 0 ? "faultAfterRate" : null;
+  };
   return {
     stop: async () => {
       stopped = true;
       await loop;
+      // The ticks keep sending requests meanwhile; give up after a few seconds.
+      const until = Date.now() + 5000;
+      for (let knob = missing(); knob !== null && Date.now() < until; knob = missing()) {
+        bridge.knobs[knob] = 1;
+        await sleep(BURST_MS);
+        bridge.knobs[knob] = 0;
+        bursts++;
+      }
       bridge.knobs.faultRate = 0;
       bridge.knobs.faultAfterRate = 0;
       return bursts;
@@ -319,6 +343,11 @@ async function produce(p: ProduceInput): Promise<{
     if (!destroyed && from >= 0.3 * plans.length) {
       await p.chaos.sendCommand(["XGROUP", "DESTROY", stream, GROUP]);
       destroyed = true;
+      // Until a drain has recreated it: a deletion landing first would fold both into one.
+      const recreated = Date.now() + 5000;
+      while (!(await groupExists(p.chaos, stream)) && Date.now() < recreated) {
+        await sleep(20);
+      }
     }
     if (deletion === undefined && from >= 0.6 * plans.length) {
       // Let the Worker catch up first: what the deletion takes unread proves nothing.
