@@ -102,6 +102,8 @@ describe("polling", () => {
     const controller = new AbortController();
     const running = drain({
       concurrency: 2,
+      // A full batch: no wait before the next read, which comes back empty.
+      batchSize: 2,
       poll: { minMs: 60_000, maxMs: 60_000, idleMs: 900_000 },
       timeBudgetMs: 900_000,
       signal: controller.signal,
@@ -133,6 +135,7 @@ describe("limits while polling", () => {
     });
     const running = drain({
       concurrency: 2,
+      batchSize: 2,
       poll: { minMs: 60_000, maxMs: 60_000, idleMs: 900_000 },
       timeBudgetMs: 900_000,
       signal: controller.signal,
@@ -165,6 +168,7 @@ describe("limits while polling", () => {
   it("stops rather than wait past the time budget", async () => {
     await fill(d, stream, 1);
     const report = await drain({
+      batchSize: 1,
       poll: { minMs: 60_000, maxMs: 60_000, idleMs: 900_000 },
       timeBudgetMs: 5000,
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveDrainOptions } from "../../src/lib/drain/options";
-import { Poller, pause, pollDelay } from "../../src/lib/drain/poll";
+import { gatherDelay, Poller, pause, pollDelay } from "../../src/lib/drain/poll";
 import type { DrainOptions } from "../../src/lib/index";
 
 const POLL = { minMs: 50, maxMs: 500, idleMs: 10_000 };
@@ -115,5 +115,23 @@ describe("poll options", () => {
     expect(() => resolveDrainOptions({ ...base, poll: { minMs: 600, maxMs: 500 } })).toThrow(
       "poll.minMs must not exceed poll.maxMs, got 600 and 500",
     );
+  });
+});
+
+describe("gatherDelay", () => {
+  const poll = { minMs: 50, maxMs: 500 };
+
+  it("reads again at once after a full batch", () => {
+    expect(gatherDelay(100, 100, poll)).toBe(0);
+  });
+
+  it("waits longer the emptier the batch, up to maxMs", () => {
+    expect(gatherDelay(50, 100, poll)).toBe(100);
+    expect(gatherDelay(20, 100, poll)).toBe(250);
+    expect(gatherDelay(5, 100, poll)).toBe(500);
+  });
+
+  it("never waits without polling", () => {
+    expect(gatherDelay(1, 100, undefined)).toBe(0);
   });
 });

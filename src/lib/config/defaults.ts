@@ -72,8 +72,12 @@ export const DEFAULTS = {
    * empty stops at once: an idle stream costs one read per tick.
    */
   pollIdleMs: 10_000,
-  /** Time budget of a cron drain in continuous mode: ticks a minute apart overlap little. */
-  cronBudgetMs: 50_000,
+  /**
+   * Time budget of a cron drain in continuous mode: one cron period, so a busy stream is
+   * drained without a gap between ticks (the next tick's drain overlaps this one's end by
+   * the tick's jitter, both within MAX_PARALLEL_DRAINS).
+   */
+  cronBudgetMs: 60_000,
   /** Most drains running at once on one stream's group, across all invocations. */
   maxParallelDrains: 4,
   /** Seconds a publish's idempotency key is remembered: a retry within them adds nothing. */

@@ -107,7 +107,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
         }
         continue;
       }
-      poller.entries(Date.now());
+      const gather = poller.entries(Date.now(), entries.length, count);
       report.read += entries.length;
       if (!o.noAck) {
         // From the read on, queued ones included: a long queue must not look abandoned either.
@@ -127,6 +127,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
       });
       onFirstEntries = undefined;
       await Promise.all([inFlight.readyForNextRead(limiter, abort.signal), asked]);
+      await gatherPause(run, started, gather);
     }
   } catch (e) {
     stopOn(run, e);
@@ -170,6 +171,14 @@ async function afterEmptyRead(
   }
   await pause(step.waitMs, run.signal);
   return null;
+}
+
+/** Waits `ms` before the next read (cut to the time budget left), waking on abort. */
+async function gatherPause(run: Run, started: number, ms: number): Promise<void> {
+  const left = run.o.timeBudgetMs - (Date.now() - started);
+  if (ms > 0 && left > 0) {
+    await pause(Math.min(ms, left), run.signal);
+  }
 }
 
 function batchOf(run: Run, entries: ReadEntry[], count: number, started: number): DrainBatch {

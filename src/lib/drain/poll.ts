@@ -10,6 +10,22 @@ export function pollDelay(emptyInARow: number, poll: { minMs: number; maxMs: num
   return Math.min(poll.maxMs, poll.minMs * 2 ** Math.max(0, emptyInARow - 1));
 }
 
+/**
+ * The wait after a read that returned `read` of `count` entries: none after a full batch (or
+ * without polling), else `minMs · count / read`, at most `maxMs`. 50/500, count 100: 5 read →
+ * 500, 50 read → 100, 100 read → 0.
+ */
+export function gatherDelay(
+  read: number,
+  count: number,
+  poll: { minMs: number; maxMs: number } | undefined,
+): number {
+  if (poll === undefined || read >= count || read <= 0) {
+    return 0;
+  }
+  return Math.min(poll.maxMs, Math.round((poll.minMs * count) / read));
+}
+
 /** After an empty read: stop reading, or wait this long and read again. */
 export type PollStep = { stop: Extract<DrainStop, "empty" | "idle"> } | { waitMs: number };
 
@@ -25,10 +41,17 @@ export class Poller {
 
   constructor(private readonly poll: ResolvedPoll | undefined) {}
 
-  /** A read returned entries at `now`: the idle clock restarts, the wait goes back to `minMs`. */
-  entries(now: number): void {
+  /**
+   * A read returned `read` of the `count` entries it asked for at `now`: the idle clock
+   * restarts, the wait after an empty read goes back to `minMs`.
+   * @returns how long to wait before the next read: 0 after a full batch; after a partial one
+   *   `minMs · count / read`, at most `maxMs` — reading again at once would bring back as
+   *   little, each read a request of the invocation's MAX_REQUESTS
+   */
+  entries(now: number, read: number, count: number): number {
     this.lastEntriesAt = now;
     this.emptyInARow = 0;
+    return gatherDelay(read, count, this.poll);
   }
 
   /** A read came back empty at `now`. */
