@@ -56,14 +56,31 @@ export function createWebhookHandler(options: WebhookHandlerOptions): AsyncMessa
   const request = targetRequest(options.targetUrl);
 
   return async (message: StreamMessage, ctx: HandlerContext): Promise<void> => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([timeout, ctx.signal]);
+    // A timer cleared when the delivery ends, not AbortSignal.timeout: that one stays armed
+    // for its whole length, and workerd allows 10,000 active timers per invocation, which a
+    // drain delivering over 1,000 messages/s at the 10 s default would pass.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    try {
+      await deliver(message, AbortSignal.any([timeout.signal, ctx.signal]), () =>
+        timeout.signal.aborted
+          ? `timed out after ${timeoutMs} ms`
+          : ctx.signal.aborted
+            ? "aborted: the invocation is ending"
+            : undefined,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  async function deliver(
+    message: StreamMessage,
+    signal: AbortSignal,
+    cut: () => string | undefined,
+  ): Promise<void> {
     const failed = (cause: unknown): DeliveryError => {
-      const why = timeout.aborted
-        ? `timed out after ${timeoutMs} ms`
-        : ctx.signal.aborted
-          ? "aborted: the invocation is ending"
-          : `failed: ${withoutUrls(networkReason(cause))}`;
+      const why = cut() ?? `failed: ${withoutUrls(networkReason(cause))}`;
       return new DeliveryError(null, `POST ${target} ${why}`, { cause });
     };
 
@@ -102,7 +119,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): AsyncMessa
       throw new PermanentError(text);
     }
     throw new DeliveryError(response.status, text);
-  };
+  }
 }
 
 /**
