@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { extraConsumerName } from "../../src/handlers/internal";
 import { ReplyShapeError } from "../../src/lib/errors";
 import { parseBacklog } from "../../src/lib/fanout/backlog";
-import { type FanOutInput, planFanOut, splitRequests } from "../../src/lib/fanout/plan";
+import {
+  arrivalRate,
+  type FanOutInput,
+  planFanOut,
+  splitRequests,
+} from "../../src/lib/fanout/plan";
 
 /** A drain that read 1,000 in 2 s (0.5 per ms) and has 10 s left: it clears 5,000 more. */
 const behind = (o: Partial<FanOutInput>): FanOutInput => ({
@@ -145,5 +150,21 @@ describe("extraConsumerName", () => {
     const name = extraConsumerName("c".repeat(64), 3);
     expect(name).toBe(`${"c".repeat(61)}-p3`);
     expect(name).toHaveLength(64);
+  });
+});
+
+describe("arrivals", () => {
+  it("counts what keeps arriving, not only what is behind now", () => {
+    // Alone it clears 10,000 in the time left; 500 behind, but 2 more arrive per ms.
+    const base = { backlog: 500, readSoFar: 1000, elapsedMs: 1000, remainingMs: 10_000 };
+    expect(planFanOut({ ...base, liveSlots: 1, maxDrains: 8 })).toBe(0);
+    expect(planFanOut({ ...base, liveSlots: 1, maxDrains: 8, arrivalRate: 2 })).toBe(2);
+  });
+
+  it("reads the arrival rate from the backlog's change plus what was read meanwhile", () => {
+    const prev = { backlog: 1000, readSoFar: 2000, at: 1000 };
+    expect(arrivalRate(prev, { backlog: 1500, readSoFar: 3000, at: 2000 })).toBe(1.5);
+    expect(arrivalRate(prev, { backlog: 100, readSoFar: 2100, at: 2000 })).toBe(0);
+    expect(arrivalRate(prev, { backlog: 1500, readSoFar: 3000, at: 1000 })).toBe(0);
   });
 });

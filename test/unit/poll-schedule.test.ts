@@ -25,7 +25,7 @@ describe("pollDelay", () => {
 describe("Poller", () => {
   it("stops at the first empty read when not polling", () => {
     const poller = new Poller(undefined);
-    poller.entries(1000);
+    poller.entries(1000, 1, 1);
     expect(poller.afterEmpty(1001)).toEqual({ stop: "empty" });
   });
 
@@ -35,38 +35,38 @@ describe("Poller", () => {
 
   it("grows the wait over empty reads in a row once something was read", () => {
     const poller = new Poller(POLL);
-    poller.entries(0);
+    poller.entries(0, 1, 1);
     const steps = [10, 70, 180, 390, 800, 1310].map((t) => poller.afterEmpty(t));
     expect(steps).toEqual([50, 100, 200, 400, 500, 500].map((waitMs) => ({ waitMs })));
   });
 
   it("goes back to minMs after a read that returned entries", () => {
     const poller = new Poller(POLL);
-    poller.entries(0);
+    poller.entries(0, 1, 1);
     poller.afterEmpty(10);
     poller.afterEmpty(70);
     poller.afterEmpty(180);
-    poller.entries(400);
+    poller.entries(400, 1, 1);
     expect(poller.afterEmpty(410)).toEqual({ waitMs: 50 });
   });
 
   it("stops with idle once nothing has been read for idleMs", () => {
     const poller = new Poller(POLL);
-    poller.entries(1000);
+    poller.entries(1000, 1, 1);
     expect(poller.afterEmpty(10_999)).toEqual({ waitMs: 50 });
     expect(poller.afterEmpty(11_000)).toEqual({ stop: "idle" });
   });
 
   it("counts idleMs from the last read that returned entries", () => {
     const poller = new Poller(POLL);
-    poller.entries(0);
-    poller.entries(9000);
+    poller.entries(0, 1, 1);
+    poller.entries(9000, 1, 1);
     expect(poller.afterEmpty(18_000)).toEqual({ waitMs: 50 });
   });
 
   it("stops at the first empty read after entries when idleMs is 0", () => {
     const poller = new Poller({ ...POLL, idleMs: 0 });
-    poller.entries(1000);
+    poller.entries(1000, 1, 1);
     expect(poller.afterEmpty(1000)).toEqual({ stop: "idle" });
   });
 });

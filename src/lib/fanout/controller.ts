@@ -3,7 +3,7 @@ import type { DrainBatch } from "../drain/options";
 import { toReportError } from "../errors";
 import { SCRIPT_MAX_REQUESTS, type ScriptTarget } from "../redis/script";
 import { estimateBacklog } from "./backlog";
-import { type FanOutInput, planFanOut } from "./plan";
+import { arrivalRate, type FanOutInput, planFanOut } from "./plan";
 import { countSlots } from "./slots";
 
 /** One line per estimate, for structured logs. */
@@ -106,20 +106,26 @@ export class FanOutController {
     await this.busy;
   }
 
+  /** The previous estimate, for the arrival rate. */
+  private last: { backlog: number; readSoFar: number; at: number } | undefined;
+
   private async estimate(b: DrainBatch): Promise<void> {
     const { o } = this;
     const emit = o.onEvent ?? (() => {});
     this.report.estimates++;
     try {
       const backlog = await estimateBacklog({ ...o, cap: this.cap });
+      const point = { backlog: backlog ?? 0, readSoFar: b.readSoFar, at: b.elapsedMs };
       const input = {
-        backlog: backlog ?? 0,
+        backlog: point.backlog,
         readSoFar: b.readSoFar,
         elapsedMs: b.elapsedMs,
         remainingMs: b.remainingMs,
         liveSlots: 1,
         maxDrains: o.maxDrains,
+        arrivalRate: this.last ? arrivalRate(this.last, point) : 0,
       };
+      this.last = point;
       // Counting the slots costs a request: only when this drain alone looks too slow.
       if (planFanOut(input) > 0) {
         input.liveSlots = await countSlots(o);

@@ -11,6 +11,11 @@ export type FanOutInput = {
   elapsedMs: number;
   /** Time this drain has left before its budget ends. */
   remainingMs: number;
+  /**
+   * New entries per ms arriving meanwhile (from how the backlog moved between two estimates,
+   * counting what the drains read); 0 when unknown. They must be cleared too. @default 0
+   */
+  arrivalRate?: number;
   /** Drains running now on the group, across all invocations (the live slots). */
   liveSlots: number;
   /** MAX_PARALLEL_DRAINS: the most drains at once. */
@@ -31,9 +36,25 @@ export function planFanOut(i: FanOutInput): number {
   }
   // A drain under 1 ms old still has a rate: an upper bound, so it asks for less, not more.
   const rate = i.readSoFar / Math.max(i.elapsedMs, 1);
-  const needed = Math.ceil(i.backlog / (rate * i.remainingMs));
+  const demand = i.backlog + (i.arrivalRate ?? 0) * i.remainingMs;
+  const needed = Math.ceil(demand / (rate * i.remainingMs));
   const running = Math.max(i.liveSlots, 1);
   return Math.max(0, Math.min(needed, i.maxDrains) - running);
+}
+
+/**
+ * New entries per ms between two estimates: the backlog's change plus what was read in
+ * between (by this drain; helpers' reads make it an underestimate, never an overestimate).
+ */
+export function arrivalRate(
+  prev: { backlog: number; readSoFar: number; at: number },
+  now: { backlog: number; readSoFar: number; at: number },
+): number {
+  const dt = now.at - prev.at;
+  if (dt <= 0) {
+    return 0;
+  }
+  return Math.max(0, (now.backlog - prev.backlog + (now.readSoFar - prev.readSoFar)) / dt);
 }
 
 /**
