@@ -10,7 +10,8 @@
  *
  * LOAD_SECONDS (default 60; fewer makes a smoke run, whose results go to the temp dir and
  * stdout, not the result files), LOAD_RATES (e.g. "100,1000"), LOAD_MODES (e.g. "cron,fanout")
- * and LOAD_PARTS (any of runs, publish, idle, cpu, scaling) exist for developing the benchmark.
+ * and LOAD_PARTS (any of runs, publish, timers, idle, cpu, scaling) exist for developing the
+ * benchmark. `tsx bench/load/render.ts` rewrites LOAD.md and load.svg from load.json.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";

@@ -8,6 +8,7 @@ import type { BridgeStats } from "../../dev/bridge/server";
 import { streamKeys } from "../../src/lib/index";
 import { type Direct, deleteKeys, sleep } from "../common";
 import type { BenchContext } from "../context";
+import { CoreMeter, ownCpuMs } from "./cores";
 import { type CronClock, startCrons, type TickCounts } from "./crons";
 import {
   BRIDGE_LATENCY_MS,
@@ -35,6 +36,8 @@ export type RunEnv = {
 
 export type LoadRun = {
   case: LoadCase;
+  /** When production started: the samples' time 0. */
+  startedAt: string;
   /** The fan-out mode ran with a `SELF` service binding. */
   selfBinding: boolean;
   produced: number;
@@ -74,12 +77,17 @@ export type LoadRun = {
     consumers: number;
     /** The first DRAIN_REPORTS_KEPT drain reports, as the Worker logged them. */
     reports: Record<string, unknown>[];
+    /** The first lines of the rarer events (fan-out, slots, errors). */
+    notable: Record<string, unknown>[];
     otherLines: string[];
   };
   publish: { requests: number; p50Ms: number | null; p99Ms: number | null } | null;
   producerFailures: string[];
   /** The benchmark process's own event-loop delay (p99, ms): how late it recorded arrivals. */
   eventLoopP99Ms: number;
+  /** Cores busy on average during the run: workerd (every invocation), and this process. */
+  workerdCores: number | null;
+  benchCores: number;
   loadAvg1: number;
   /** One sample a second, seconds since production started. */
   samples: Sample[];
@@ -99,6 +107,8 @@ type Observed = {
   clearedAfterS: number | null;
   ticks: TickCounts;
   eventLoopP99Ms: number;
+  workerdCores: number | null;
+  benchCores: number;
 };
 
 /** Runs one case on a fresh stream; deletes the stream's keys afterwards. */
@@ -121,6 +131,7 @@ export async function loadRun(env: RunEnv, c: LoadCase, index: number): Promise<
       PUBLISH_TOKEN: publishToken,
       ...LOAD_SETTINGS,
       ...modeSettings(c.mode),
+      ...c.overrides?.settings,
     },
     selfBinding,
   );
@@ -162,6 +173,8 @@ async function observe(
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const startMs = Date.now();
+  const whole = { workerd: new CoreMeter(worker.cpuMs), bench: new CoreMeter(ownCpuMs) };
+  const each = { workerd: new CoreMeter(worker.cpuMs), bench: new CoreMeter(ownCpuMs) };
   let clock: CronClock | undefined;
   const production = produce(() => {
     clock = startCrons(worker.mf);
@@ -173,7 +186,17 @@ async function observe(
     const handled = target.current().handled;
     const slots = Number(await ctx.d.sendCommand(["ZCOUNT", drains, String(Date.now()), "+inf"]));
     const t = Math.round((Date.now() - startMs) / 100) / 10;
-    samples.push({ t, produced, handled, backlog: produced - handled, slots });
+    const workerdCores = each.workerd.next();
+    const benchCores = each.bench.next() ?? 0;
+    samples.push({
+      t,
+      produced,
+      handled,
+      backlog: produced - handled,
+      slots,
+      workerdCores,
+      benchCores,
+    });
   };
   const sampler = setInterval(() => void sample(), 1000);
   await sample();
@@ -199,10 +222,14 @@ async function observe(
     clearedAfterS,
     ticks: clock?.counts ?? { consume: 0, sweep: 0, failed: 0, unfinished: 0, peakRunning: 0 },
     eventLoopP99Ms: loop.percentile(99) / 1e6,
+    workerdCores: whole.workerd.next(),
+    benchCores: whole.bench.next() ?? 0,
   };
 }
 
 const noSample: Sample = {
+  workerdCores: null,
+  benchCores: 0,
   t: Number.POSITIVE_INFINITY,
   produced: 0,
   handled: 0,
@@ -231,6 +258,7 @@ function figures(
   const publishMs = production.publishMs.map((ms) => ({ ms, censored: false }));
   return {
     case: c,
+    startedAt: new Date(seen.startMs).toISOString(),
     selfBinding: more.selfBinding,
     produced,
     producedPerS: produced / c.seconds,
@@ -267,6 +295,8 @@ function figures(
         : null,
     producerFailures: production.failures.slice(0, 10),
     eventLoopP99Ms: seen.eventLoopP99Ms,
+    workerdCores: seen.workerdCores,
+    benchCores: seen.benchCores,
     loadAvg1: loadavg()[0] ?? 0,
     samples,
     p99BySecond: bySecond.flatMap((p, i) =>
@@ -289,6 +319,7 @@ function summarizeLog(log: WorkerLog): LoadRun["worker"] {
     stoppedBy,
     consumers: consumers.size,
     reports: log.drains.slice(0, DRAIN_REPORTS_KEPT),
+    notable: log.notable,
     otherLines: log.other,
   };
 }

@@ -68,6 +68,9 @@ export type Sample = {
   backlog: number;
   /** Live drain slots (ZCOUNT of the slot table, read straight from Redis). */
   slots: number;
+  /** Cores busy since the previous sample: workerd (all invocations), the benchmark process. */
+  workerdCores: number | null;
+  benchCores: number;
 };
 
 /** Per second of production: the p99 latency of the messages produced in it. */

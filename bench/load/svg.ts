@@ -21,7 +21,7 @@ const esc = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;");
 const fmt = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
 
 function label(r: LoadRun): string {
-  return `${MODE_NAMES[r.case.mode]}${r.case.source === "publish" ? " (POST /publish)" : ""}`;
+  return r.case.source === "publish" ? "fan-out, POST /publish" : MODE_NAMES[r.case.mode];
 }
 
 function polyline(line: Line, s: Scale): string {
@@ -97,7 +97,7 @@ function niceMax(max: number): number {
 }
 
 export function renderLoadSvg(results: LoadResults): string {
-  const runs = results.runs.filter((r) => r.case.rate === PLOT_RATE);
+  const runs = results.runs.filter((r) => r.case.rate === PLOT_RATE && !r.case.overrides);
   const tMax = Math.max(10, ...runs.map((r) => r.samples.at(-1)?.t ?? 0));
   const backlog: Line[] = runs.map((r, i) => ({
     label: label(r),
@@ -124,7 +124,8 @@ export function renderLoadSvg(results: LoadResults): string {
   const top2 = M.top + PANEL_H + GAP;
   const height = top2 + PANEL_H + M.bottom + 10;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" role="img" aria-labelledby="title">`,
+    '<title id="title">Backlog and p99 pickup latency over time, per drain mode</title>',
     `<rect width="${W}" height="${height}" fill="white"/>`,
     panel(
       M.top,
