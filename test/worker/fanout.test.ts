@@ -217,7 +217,9 @@ describe("fan-out of the cron drain", () => {
     expect(peak).toBeLessThanOrEqual(3);
     const drains = lines("drain").filter((l) => (l.read ?? 0) > 0);
     expect(drains.filter((l) => l.consumer?.startsWith("http-")).length).toBeGreaterThanOrEqual(1);
-    expect(lines("fanout_started")).toMatchObject([{ via: "self" }]);
+    const started = lines("fanout_started");
+    expect(started.length).toBeGreaterThanOrEqual(1);
+    expect(started.every((l) => (l as { via?: string }).via === "self")).toBe(true);
     // Each id went to one drain once; what was not read waits for the group, nothing is lost.
     expect([...target.seen.values()].every((n) => n === 1)).toBe(true);
     const read = drains.reduce((sum, l) => sum + (l.read ?? 0), 0);
