@@ -233,7 +233,10 @@ describe("fan-out of the cron drain", () => {
 
   it("without SELF runs the extra drains in-process within MAX_REQUESTS in total", async () => {
     const ids = await fill(d, stream, N);
-    const m = await worker({ ...behind, MAX_PARALLEL_DRAINS: "4", MAX_REQUESTS: "100" }, false);
+    const m = await worker(
+      { ...behind, CRON_BUDGET_MS: "5000", MAX_PARALLEL_DRAINS: "4", MAX_REQUESTS: "100" },
+      false,
+    );
     const before = bridge.stats().requests;
     await (await m.getWorker()).scheduled({ cron: CONSUME, scheduledTime: new Date() });
     expect(bridge.stats().requests - before).toBeLessThanOrEqual(100);
