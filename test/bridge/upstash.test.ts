@@ -3,33 +3,13 @@
  * without the Redis 7.0 fields, the request-size cap; and, for every profile, a reply lost
  * after its request ran.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Bridge, type BridgeOptions, startBridge } from "../../dev/bridge/server";
+import { describe, expect, inject, it } from "vitest";
+import { type Bridge, startBridge } from "../../dev/bridge/server";
+import { useBridge } from "../helpers/own-bridge";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("upstash-profile");
 const { d } = ks;
-
-/** A bridge of its own for the enclosing suite. */
-function useBridge(options: Omit<BridgeOptions, "token">): () => Bridge {
-  let bridge: Bridge | undefined;
-  beforeAll(async () => {
-    bridge = await startBridge({
-      redisUrl: inject("redisUrl"),
-      token: "t",
-      port: 0,
-      log: () => {},
-      ...options,
-    });
-  });
-  afterAll(() => bridge?.close());
-  return () => {
-    if (bridge === undefined) {
-      throw new Error("the bridge starts in beforeAll");
-    }
-    return bridge;
-  };
-}
 
 type Answer = { status: number; body: unknown };
 

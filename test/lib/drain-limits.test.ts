@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { type Bridge, startBridge } from "../../dev/bridge/server";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   type DrainEvent,
   type DrainOptions,
@@ -7,33 +6,22 @@ import {
   drain as runDrain,
 } from "../../src/lib/index";
 import { fill, pendingCount } from "../helpers/drain-fixture";
+import { useBridge } from "../helpers/own-bridge";
 import { upstash, useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
 
 const ks = useKeyspace("drain-limits");
 const { d } = ks;
+// Its request counter and knobs are this file's alone.
+const bridge = useBridge();
 let stream: string;
-let bridge: Bridge;
 
-beforeAll(async () => {
-  // A bridge of this file's own: its request counter and fault knob are not shared.
-  bridge = await startBridge({
-    redisUrl: inject("redisUrl"),
-    token: "t",
-    port: 0,
-    log: () => {},
-    profile: "upstash",
-  });
-});
-afterAll(async () => {
-  await bridge.close();
-});
 beforeEach(() => {
   stream = ks.key("orders");
-  bridge.knobs.faultRate = 0;
+  bridge().knobs.faultRate = 0;
 });
 
-const redis = () => upstash({ url: bridge.url, token: "t" });
+const redis = () => upstash({ url: bridge().url, token: "t" });
 
 function drain(overrides: Partial<DrainOptions> = {}) {
   return runDrain({
@@ -52,9 +40,9 @@ describe("request count", () => {
     [1000, 50],
   ])("drains %i messages in batches of %i with ceil(N/B)+1 requests", async (n, b) => {
     await fill(d, stream, n);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain({ batchSize: b, maxMessages: n + 1 });
-    const used = bridge.stats().requests - before;
+    const used = bridge().stats().requests - before;
     expect(report).toMatchObject({ read: n, acked: n, stoppedBy: "empty" });
     expect(used).toBe(Math.ceil(n / b) + 1);
     expect(report.requests).toBe(used);
@@ -62,24 +50,24 @@ describe("request count", () => {
 
   it("lets the acks of a first, slow batch ride on the next read too", async () => {
     await fill(d, stream, 3);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain({ handler: () => sleep(40) });
     expect(report.acked).toBe(3);
-    expect(bridge.stats().requests - before).toBe(2);
+    expect(bridge().stats().requests - before).toBe(2);
   });
 
   it("never makes more requests than maxRequests", async () => {
     await fill(d, stream, 100);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain({ batchSize: 5, maxRequests: 6 });
     expect(report.stoppedBy).toBe("requests");
-    expect(bridge.stats().requests - before).toBeLessThanOrEqual(6);
+    expect(bridge().stats().requests - before).toBeLessThanOrEqual(6);
     expect(report.acked).toBe(report.read);
   });
 
   it("stays within maxRequests when dead-lettering takes more than one script call", async () => {
     await fill(d, stream, 250);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain({
       batchSize: 250,
       maxRequests: 4,
@@ -87,7 +75,7 @@ describe("request count", () => {
         throw new PermanentError("never");
       },
     });
-    expect(bridge.stats().requests - before).toBeLessThanOrEqual(4);
+    expect(bridge().stats().requests - before).toBeLessThanOrEqual(4);
     expect(report.requests).toBeLessThanOrEqual(4);
     // What did not fit stays pending for the sweep: nothing is lost.
     expect(report.deadLettered + (await pendingCount(d, stream))).toBe(250);
@@ -245,10 +233,10 @@ describe("failures of Redis", () => {
     await fill(d, stream, 5);
     const report = await drain({
       handler: () => {
-        bridge.knobs.faultRate = 1;
+        bridge().knobs.faultRate = 1;
       },
     });
-    bridge.knobs.faultRate = 0;
+    bridge().knobs.faultRate = 0;
     expect(report.stoppedBy).toBe("error");
     expect(report.error?.message).toMatch(/injected fault/);
     expect(report.acked).toBe(0);

@@ -3,33 +3,22 @@
  * counter tells the test where the drain is): polling, the idle stop, the limits while
  * polling, `onBatch` and `onFirstEntries`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { type Bridge, startBridge } from "../../dev/bridge/server";
+import { beforeEach, describe, expect, it } from "vitest";
 import { type DrainBatch, type DrainOptions, drain as runDrain } from "../../src/lib/index";
 import { add, fill, pendingCount } from "../helpers/drain-fixture";
+import { useBridge } from "../helpers/own-bridge";
 import { upstash, useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
 
 const ks = useKeyspace("drain-poll");
 const { d } = ks;
+// Its request counter and knobs are this file's alone.
+const bridge = useBridge();
 let stream: string;
-let bridge: Bridge;
 
-beforeAll(async () => {
-  bridge = await startBridge({
-    redisUrl: inject("redisUrl"),
-    token: "t",
-    port: 0,
-    log: () => {},
-    profile: "upstash",
-  });
-});
-afterAll(async () => {
-  await bridge.close();
-});
 beforeEach(() => {
   stream = ks.key("orders");
-  bridge.knobs.latencyMs = 0;
+  bridge().knobs.latencyMs = 0;
 });
 
 /** Polls every 20–50 ms until nothing has arrived for 2 s. */
@@ -37,7 +26,7 @@ const POLL = { minMs: 20, maxMs: 50, idleMs: 2000 };
 
 function drain(overrides: Partial<DrainOptions> = {}) {
   return runDrain({
-    redis: upstash({ url: bridge.url, token: "t" }),
+    redis: upstash({ url: bridge().url, token: "t" }),
     stream,
     group: "g",
     consumer: "c1",
@@ -49,7 +38,7 @@ function drain(overrides: Partial<DrainOptions> = {}) {
 
 /** Resolves once the bridge has received `n` requests more than `from`. */
 async function requestsReach(from: number, n: number): Promise<void> {
-  while (bridge.stats().requests < from + n) {
+  while (bridge().stats().requests < from + n) {
     await sleep(1);
   }
 }
@@ -57,7 +46,7 @@ async function requestsReach(from: number, n: number): Promise<void> {
 describe("polling", () => {
   it("hands a message added after an empty read to the same drain", async () => {
     const [first = ""] = await fill(d, stream, 1);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const handled: string[] = [];
     const running = drain({ handler: async (m) => void handled.push(m.id) });
     // Request 1 read the first message, request 2 found nothing: the drain is polling.
@@ -72,9 +61,9 @@ describe("polling", () => {
 
   it("makes exactly one request when its first read is empty", async () => {
     await fill(d, stream, 0);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain();
-    expect(bridge.stats().requests - before).toBe(1);
+    expect(bridge().stats().requests - before).toBe(1);
     expect(report).toMatchObject({ read: 0, batches: 1, emptyPolls: 1, requests: 1 });
     expect(report.stoppedBy).toBe("empty");
   });
@@ -97,8 +86,8 @@ describe("polling", () => {
   it("sends the acks of handlers that finished during an empty read before it waits", async () => {
     // B ends while the empty read is held up in the bridge; the wait after it is a minute.
     const [, b = ""] = await fill(d, stream, 2);
-    bridge.knobs.latencyMs = 300;
-    const before = bridge.stats().requests;
+    bridge().knobs.latencyMs = 300;
+    const before = bridge().stats().requests;
     const controller = new AbortController();
     const running = drain({
       concurrency: 2,
@@ -127,7 +116,7 @@ describe("polling", () => {
 describe("limits while polling", () => {
   it("wakes from a wait at once when aborted, a running handler's message acked", async () => {
     const [, b = ""] = await fill(d, stream, 2);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const controller = new AbortController();
     let release = () => {};
     const slow = new Promise<void>((r) => {
@@ -153,15 +142,15 @@ describe("limits while polling", () => {
 
   it("never makes more requests than maxRequests", async () => {
     await fill(d, stream, 3);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain({
       maxRequests: 8,
       poll: { minMs: 1, maxMs: 5, idleMs: 900_000 },
       timeBudgetMs: 900_000,
     });
     expect(report.stoppedBy).toBe("requests");
-    expect(bridge.stats().requests - before).toBeLessThanOrEqual(8);
-    expect(report.requests).toBe(bridge.stats().requests - before);
+    expect(bridge().stats().requests - before).toBeLessThanOrEqual(8);
+    expect(report.requests).toBe(bridge().stats().requests - before);
     expect(report).toMatchObject({ read: 3, acked: 3 });
   });
 
@@ -178,10 +167,10 @@ describe("limits while polling", () => {
 
   it("stops at maxMessages without polling further", async () => {
     await fill(d, stream, 5);
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     const report = await drain({ batchSize: 2, maxMessages: 4 });
     expect(report).toMatchObject({ read: 4, acked: 4, emptyPolls: 0, stoppedBy: "max" });
-    expect(bridge.stats().requests - before).toBe(3);
+    expect(bridge().stats().requests - before).toBe(3);
   });
 });
 

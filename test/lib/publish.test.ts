@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Bridge, startBridge } from "../../dev/bridge/server";
+import { describe, expect, it } from "vitest";
 import {
   ConfigError,
   PublishInputError,
@@ -10,6 +9,7 @@ import {
   streamKeys,
 } from "../../src/lib/index";
 import { add } from "../helpers/drain-fixture";
+import { useBridge } from "../helpers/own-bridge";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("publish");
@@ -164,29 +164,19 @@ describe("publish with idempotency keys", () => {
 });
 
 describe("publish after a lost reply", () => {
-  let bridge: Bridge;
-  beforeAll(async () => {
-    bridge = await startBridge({
-      redisUrl: inject("redisUrl"),
-      token: "t",
-      port: 0,
-      log: () => {},
-      profile: "upstash",
-    });
-  });
-  afterAll(() => bridge.close());
+  const bridge = useBridge();
 
   it("adds the message once when the publish is sent again with its key", async () => {
     const stream = ks.key("orders");
-    const client = upstash({ url: bridge.url, token: "t" });
+    const client = upstash({ url: bridge().url, token: "t" });
     const messages = [{ fields: { orderID: "A-1" }, idempotencyKey: "order-A-1" }];
-    bridge.knobs.faultAfterRate = 1;
+    bridge().knobs.faultAfterRate = 1;
     try {
       await expect(publish({ redis: client, stream, messages })).rejects.toBeInstanceOf(
         RedisCommandError,
       );
     } finally {
-      bridge.knobs.faultAfterRate = 0;
+      bridge().knobs.faultAfterRate = 0;
     }
     const [[stored] = []] = await entries(stream);
     expect(await publish({ redis: client, stream, messages })).toEqual({

@@ -1,10 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Miniflare } from "miniflare";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { type Bridge, startBridge } from "../../dev/bridge/server";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { streamKeys } from "../../src/lib/redis/keys";
 import { fill, pendingCount } from "../helpers/drain-fixture";
+import { useBridge } from "../helpers/own-bridge";
 import { useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
 import { startWorker } from "../helpers/worker";
@@ -14,10 +14,11 @@ const CONSUME = "* * * * *";
 const HANDLER_MS = 20;
 
 const ks = useKeyspace("fanout");
+// Its request counter is this file's alone.
+const bridge = useBridge();
 const { d } = ks;
 let stream: string;
 let slotsKey: string;
-let bridge: Bridge;
 let target: SlowTarget;
 let mf: Miniflare | undefined;
 let logs: string[] = [];
@@ -50,19 +51,10 @@ async function startSlowTarget(): Promise<SlowTarget> {
 }
 
 beforeAll(async () => {
-  // A bridge of this file's own: its request counter is this file's alone.
-  bridge = await startBridge({
-    redisUrl: inject("redisUrl"),
-    token: "t",
-    port: 0,
-    log: () => {},
-    profile: "upstash",
-  });
   target = await startSlowTarget();
 });
 afterAll(async () => {
   await target.close();
-  await bridge.close();
 });
 beforeEach(() => {
   stream = ks.key("orders");
@@ -81,7 +73,7 @@ async function worker(
   logs = [];
   mf = await startWorker(
     {
-      UPSTASH_REDIS_REST_URL: bridge.url,
+      UPSTASH_REDIS_REST_URL: bridge().url,
       UPSTASH_REDIS_REST_TOKEN: "t",
       STREAM: stream,
       GROUP: "g",
@@ -237,9 +229,9 @@ describe("fan-out of the cron drain", () => {
       { ...behind, CRON_BUDGET_MS: "5000", MAX_PARALLEL_DRAINS: "4", MAX_REQUESTS: "100" },
       false,
     );
-    const before = bridge.stats().requests;
+    const before = bridge().stats().requests;
     await (await m.getWorker()).scheduled({ cron: CONSUME, scheduledTime: new Date() });
-    expect(bridge.stats().requests - before).toBeLessThanOrEqual(100);
+    expect(bridge().stats().requests - before).toBeLessThanOrEqual(100);
     const drains = lines("drain").filter((l) => (l.read ?? 0) > 0);
     expect(drains.some((l) => /-p[23]$/.test(l.consumer ?? ""))).toBe(true);
     expect(lines("fanout_started")).toMatchObject([{ via: "in-process" }]);
