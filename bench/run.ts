@@ -8,10 +8,10 @@
  * BENCH_RUNS (default 3) and BENCH_SCALE (default 1; e.g. 0.05 for a smoke run, which does
  * not overwrite the result files) exist for developing the benchmark itself.
  */
-import { execFileSync } from "node:child_process";
+
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, freemem, platform, release, tmpdir, totalmem } from "node:os";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBridge } from "../dev/bridge/server";
@@ -19,6 +19,7 @@ import { deleteKeys, direct, medianOrNull, progress, workerClient } from "./comm
 import type { BenchContext } from "./context";
 import { type DrainCase, type DrainRun, drainOnce, NAIVE_B, QUEUE_B } from "./drain";
 import { type LimitCase, type LimitRun, limitOnce } from "./limits";
+import { gitCommit, machineInfo, versionOf } from "./machine";
 import { type MemoryCase, type MemoryRun, memoryOnce } from "./memory";
 import { naiveLoopWithin } from "./naive-loop";
 import { type Results, renderMarkdown, type Summary } from "./report";
@@ -119,24 +120,6 @@ async function repeat<C, R extends Record<string, unknown>>(
   return summarize(c, runs);
 }
 
-function versionOf(path: string): string {
-  const pkg = JSON.parse(readFileSync(here(`../node_modules/${path}/package.json`), "utf8")) as {
-    version: string;
-  };
-  return pkg.version.replace(/^v/, "");
-}
-
-/** HEAD, and whether src/ had uncommitted changes when the run started (they were measured). */
-function gitCommit(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { encoding: "utf8" });
-    return dirty.trim() === "" ? head : `${head} + uncommitted changes in src/`;
-  } catch {
-    return "unknown";
-  }
-}
-
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const token = randomBytes(16).toString("hex");
 const prefix = `rsw-bench:${randomUUID()}:`;
@@ -218,18 +201,11 @@ try {
       `peak heap ${r.peakHeapMiB.toFixed(1)} MiB (+${r.drainHeapMiB.toFixed(1)}), peak RSS ${r.peakRssMiB.toFixed(1)} MiB (+${r.drainRssMiB.toFixed(1)})`,
   );
 
-  const cpu = cpus();
   const results: Results = {
     meta: {
       date: new Date().toISOString(),
       commit,
-      machine: {
-        cpu: cpu[0]?.model ?? "unknown",
-        cores: cpu.length,
-        memoryGiB: Number((totalmem() / 1024 ** 3).toFixed(1)),
-        freeMemoryGiB: Number((freemem() / 1024 ** 3).toFixed(1)),
-        os: `${platform()} ${release()}`,
-      },
+      machine: machineInfo(),
       node: process.version,
       redis: redisVersion,
       versions: {
