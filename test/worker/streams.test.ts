@@ -41,7 +41,11 @@ afterEach(async () => {
 });
 
 /** The test Worker (a handler per stream) with these STREAMS entries. */
-async function worker(streams: object[], vars: Record<string, string> = {}): Promise<Miniflare> {
+async function worker(
+  streams: object[],
+  vars: Record<string, string> = {},
+  self = false,
+): Promise<Miniflare> {
   logs = [];
   mf = await startWorker(
     {
@@ -55,7 +59,7 @@ async function worker(streams: object[], vars: Record<string, string> = {}): Pro
       ...vars,
     },
     logs,
-    { script: inject("streamsWorkerScript") },
+    { script: inject("streamsWorkerScript"), self },
   );
   return mf;
 }
@@ -208,6 +212,38 @@ describe("one tick over several streams", () => {
     expect(await dlqLength(`${emails}:dlq`)).toBe(0);
     expect(await pendingCount(d, emails, "mail")).toBe(2);
     expect(tickOf("sweep", payments)?.deadLettered).toBe(2);
+  });
+});
+
+describe("continuous drains over several streams", () => {
+  it("polls every stream and fans out the one that falls behind, through SELF, for it alone", async () => {
+    const slow = { report: `${reports.url}?delayMs=20` };
+    const backlog = await add(payments, 1500, slow);
+    await add(emails, 5, { report: reports.url });
+    const m = await worker(
+      [
+        { stream: payments, group: "pay", batchSize: 20, concurrency: 5, maxParallelDrains: 3 },
+        { stream: emails, group: "mail" },
+      ],
+      {
+        DRAIN_MODE: "continuous",
+        CRON_BUDGET_MS: "4000",
+        POLL_IDLE_MS: "200",
+        GROUP_START_ID: "0",
+      },
+      true,
+    );
+    await cron(m, CONSUME);
+    const extra = lines("drain").filter((l) => String(l.consumer).startsWith("http-"));
+    expect(extra.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(extra.map((l) => l.stream))).toEqual(new Set([payments]));
+    expect(reports.reports.filter((r) => r.stream === emails)).toHaveLength(5);
+    // Each entry was handled once, by one of the stream's drains; none is left pending.
+    const handled = reports.reports.filter((r) => r.stream === payments).map((r) => r.id);
+    expect(new Set(handled).size).toBe(handled.length);
+    expect(handled.every((id) => backlog.includes(id))).toBe(true);
+    expect(await pendingCount(d, payments, "pay")).toBe(0);
+    expect(tickOf("drain", emails)?.read).toBe(5);
   });
 });
 

@@ -69,14 +69,19 @@ export function parseStreamConfigs(env: Record<string, unknown>): ResolvedConfig
     return [config];
   }
   const { entries, problems } = readEntries(env);
-  const configs = entries.map((entry, i) => {
-    const { overlay, labels } = entryEnv(env, entry ?? {}, i);
-    const r = new EnvReader(overlay, labels);
-    const config = readConfig(r);
-    problems.push(...r.problems);
-    return config;
+  const configs: ResolvedConfig[] = [];
+  entries.forEach((entry, i) => {
+    // An entry that is not an object is said as such, not as a missing stream and group.
+    if (entry !== undefined) {
+      const { overlay, labels } = entryEnv(env, entry, i);
+      const r = new EnvReader(overlay, labels);
+      configs.push(readConfig(r));
+      problems.push(...r.problems);
+    }
   });
-  problems.push(...crossEntryProblems(configs));
+  if (configs.length === entries.length) {
+    problems.push(...crossEntryProblems(configs));
+  }
   throwProblems(problems);
   return configs;
 }
