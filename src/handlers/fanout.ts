@@ -8,7 +8,7 @@ import { FanOutController } from "../lib/fanout/controller";
 import { type RequestShares, splitRequests } from "../lib/fanout/plan";
 import { MAX_CONSUMER_NAME_LENGTH, RANGES, RequestBudget, type ResolvedConfig } from "../lib/index";
 import { INTERNAL_DRAIN_PATH } from "./internal";
-import { type JobInput, runContinuousDrain } from "./jobs";
+import { type JobInput, runContinuousDrain, streamTags } from "./jobs";
 import { log, logError } from "./log";
 
 export type FanOutInput = JobInput & {
@@ -34,6 +34,8 @@ export type FanOut = {
   maxRequests: number;
   /** Requests the fan-out itself may send: its estimates and its `SELF` calls. */
   reserved: number;
+  /** Requests it has sent so far: estimates, and one per `SELF` call. */
+  used(): number;
   /** The drain's `onBatch`; undefined when fan-out is off. */
   onBatch: ((batch: DrainBatch) => void) | undefined;
   /**
@@ -54,6 +56,7 @@ export type FanOut = {
  */
 export function startFanOut(input: FanOutInput): FanOut {
   const { config: c, env, consumer } = input;
+  const tags = streamTags(input);
   const token = c.adminToken;
   const binding = selfBinding(env);
   const self = binding !== undefined && token !== undefined ? { binding, token } : undefined;
@@ -62,19 +65,21 @@ export function startFanOut(input: FanOutInput): FanOut {
   const maxRequests = input.requests ?? c.maxRequests;
   const shares = splitRequests({ maxRequests, maxDrains, inProcess });
   if (shares.starts === 0) {
-    return { maxRequests: shares.drain, reserved: 0, onBatch: undefined, finish: async () => {} };
+    const off = { maxRequests: shares.drain, reserved: 0, onBatch: undefined };
+    return { ...off, used: () => 0, finish: async () => {} };
   }
   const via = inProcess ? "in-process" : "self";
   const running: Promise<void>[] = [];
+  const budget = new RequestBudget(shares.fanOut);
   const controller = new FanOutController({
     redis: input.redis,
     stream: c.stream,
     group: c.group,
-    budget: new RequestBudget(shares.fanOut),
+    budget,
     batchSize: c.batchSize,
     maxDrains,
     onEvent: ({ event, ...rest }) =>
-      (event === "fanout_failed" ? logError : log)(event, { consumer, ...rest }),
+      (event === "fanout_failed" ? logError : log)(event, { consumer, ...tags, ...rest }),
     start: (k, at) => {
       // Helpers end with this drain's budget; shorter than a drain may run, none starts.
       const budgetMs = Math.min(Math.floor(at.remainingMs), RANGES.timeBudgetMs[1]);
@@ -82,7 +87,7 @@ export function startFanOut(input: FanOutInput): FanOut {
       if (n <= 0 || budgetMs < RANGES.timeBudgetMs[0]) {
         return;
       }
-      log("fanout_started", { consumer, via, drains: n, backlog: at.backlog, budgetMs });
+      log("fanout_started", { consumer, ...tags, via, drains: n, backlog: at.backlog, budgetMs });
       for (let i = 0; i < n; i++) {
         const extra = self
           ? callSelf(self, c, budgetMs, consumer)
@@ -95,11 +100,12 @@ export function startFanOut(input: FanOutInput): FanOut {
   return {
     maxRequests: shares.drain,
     reserved: shares.fanOut + (inProcess ? 0 : shares.starts),
+    used: () => budget.used + (inProcess ? 0 : running.length),
     onBatch: controller.onBatch,
     finish: async () => {
       await controller.stop();
       await Promise.all(running);
-      log("fanout", { consumer, via, ...controller.report, started: running.length });
+      log("fanout", { consumer, ...tags, via, ...controller.report, started: running.length });
     },
   };
 }

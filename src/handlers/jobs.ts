@@ -35,7 +35,7 @@ export type JobInput = {
 const LOUD = new Set(["group_recreated", "redis_error", "dlq_full", "dead_letter_failed"]);
 
 /** Which stream and group a log line is about, when several streams are configured. */
-const where = (input: JobInput) =>
+export const streamTags = (input: JobInput) =>
   input.tagged ? { stream: input.config.stream, group: input.config.group } : {};
 
 /** What both jobs take from the config: the stream, its group and their shared limits. */
@@ -59,7 +59,7 @@ function common(input: JobInput) {
     onEvent: ({ event, ...rest }: { event: string }) =>
       (LOUD.has(event) ? logError : log)(event, {
         consumer: input.consumer,
-        ...where(input),
+        ...streamTags(input),
         ...rest,
       }),
   };
@@ -110,7 +110,7 @@ function drainOptions(
  */
 export async function runDrain(input: DrainInput): Promise<DrainReport> {
   const report = await drain(drainOptions(input));
-  log("drain", { ...where(input), ...report });
+  log("drain", { ...streamTags(input), ...report });
   return report;
 }
 
@@ -176,13 +176,19 @@ export async function runContinuousDrain(input: ContinuousDrainInput): Promise<D
   const max = input.slotMax ?? c.maxParallelDrains;
   let held = mode === "held" || (mode === "at-start" && (await takeSlot({ ...take, max })));
   if (mode === "at-start" && !held) {
-    log("drain_skipped", { consumer, reason: "slots_full", maxParallelDrains: max });
+    log("drain_skipped", {
+      consumer,
+      ...streamTags(input),
+      reason: "slots_full",
+      maxParallelDrains: max,
+    });
     return null;
   }
   const onFirstEntries = async () => {
     held = await takeSlot({ ...take, max });
     if (!held) {
-      log("drain_cut_short", { consumer, reason: "slots_full", maxParallelDrains: max });
+      const why = { reason: "slots_full", maxParallelDrains: max };
+      log("drain_cut_short", { consumer, ...streamTags(input), ...why });
     }
     return held;
   };
@@ -200,7 +206,7 @@ export async function runContinuousDrain(input: ContinuousDrainInput): Promise<D
     }
   }
   report.requests += slotBudget.used;
-  log("drain", { ...where(input), ...report });
+  log("drain", { ...streamTags(input), ...report });
   return report;
 }
 
@@ -231,6 +237,6 @@ export async function runSweep(input: JobInput): Promise<SweepReport> {
     trim: c.trim,
     idempotencyTtlS: c.idempotencyTtlS,
   });
-  log("sweep", { ...where(input), ...report });
+  log("sweep", { ...streamTags(input), ...report });
   return report;
 }

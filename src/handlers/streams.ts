@@ -97,22 +97,21 @@ export function selectStream(
   stream: string | undefined,
   group?: string,
 ): number {
-  if (stream === undefined || stream === "") {
-    if (configs.length === 1 && (group === undefined || group === configs[0]?.group)) {
-      return 0;
-    }
+  const only = configs.length === 1 ? configs[0]?.stream : undefined;
+  const named = stream === undefined || stream === "" ? only : stream;
+  if (named === undefined) {
     throw new HttpError(
       400,
       "STREAM_REQUIRED",
       `several streams are configured: add ?stream= with one of ${listed(configs)}`,
     );
   }
-  const matches = configs.flatMap((c, i) => (c.stream === stream ? [i] : []));
+  const matches = configs.flatMap((c, i) => (c.stream === named ? [i] : []));
   if (matches.length === 0) {
     throw new HttpError(
       400,
       "UNKNOWN_STREAM",
-      `stream ${JSON.stringify(stream.slice(0, 256))} is not configured: use one of ${listed(configs)}`,
+      `stream ${JSON.stringify(named.slice(0, 256))} is not configured: use one of ${listed(configs)}`,
     );
   }
   const groups = matches.map((i) => JSON.stringify(configs[i]?.group)).join(", ");
@@ -123,7 +122,7 @@ export function selectStream(
     throw new HttpError(
       400,
       "GROUP_REQUIRED",
-      `stream ${JSON.stringify(stream)} is configured with several groups: add ?group= with one of ${groups}`,
+      `stream ${JSON.stringify(named)} is configured with several groups: add ?group= with one of ${groups}`,
     );
   }
   const index = matches.find((i) => configs[i]?.group === group);
@@ -131,7 +130,7 @@ export function selectStream(
     throw new HttpError(
       400,
       "UNKNOWN_GROUP",
-      `group ${JSON.stringify(group.slice(0, 256))} is not configured on stream ${JSON.stringify(stream)}: use one of ${groups}`,
+      `group ${JSON.stringify(group.slice(0, 256))} is not configured on stream ${JSON.stringify(named)}: use one of ${groups}`,
     );
   }
   return index;

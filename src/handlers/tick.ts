@@ -70,7 +70,8 @@ export async function drainStreams(input: TickInput): Promise<void> {
       }
     }),
   );
-  report(input, "drain", outcomes, pool.used + fixed);
+  const fanOutRequests = fanOuts.reduce((n, f) => n + (f?.used() ?? 0), 0);
+  report(input, "drain", outcomes, fanOutRequests);
 }
 
 /**
@@ -95,17 +96,18 @@ export async function sweepStreams(input: TickInput): Promise<void> {
       }
     }),
   );
-  report(input, "sweep", outcomes, pool.used);
+  report(input, "sweep", outcomes, 0);
 }
 
 type Outcome = PromiseSettledResult<DrainReport | SweepReport>;
 
 /**
  * One `tick` line: each stream's figures (`requests` its own, slot calls included) and the
- * tick's total requests. A stream whose job threw is listed with its error, logged at error
- * level, and the first such error is thrown after the line.
+ * tick's total requests: the streams' and `fanOut`, those of the fan-outs' estimates and
+ * `SELF` calls. A stream whose job threw is listed with its error, logged at error level, and
+ * the first such error is thrown after the line.
  */
-function report(input: TickInput, job: "drain" | "sweep", outcomes: Outcome[], requests: number) {
+function report(input: TickInput, job: "drain" | "sweep", outcomes: Outcome[], fanOut: number) {
   const streams = outcomes.map((outcome, i) => {
     const { stream, group } = input.jobs[i]?.config ?? { stream: "?", group: "?" };
     if (outcome.status === "rejected") {
@@ -116,6 +118,8 @@ function report(input: TickInput, job: "drain" | "sweep", outcomes: Outcome[], r
     const outcomes = { acked: r.acked, failed: r.failed, deadLettered: r.deadLettered };
     return { stream, group, ...figures, ...outcomes, requests: r.requests, stoppedBy: r.stoppedBy };
   });
+  const own = streams.reduce((n, s) => n + ("requests" in s ? s.requests : 0), 0);
+  const requests = own + fanOut;
   const thrown = outcomes.find((o) => o.status === "rejected");
   (thrown ? logError : log)("tick", {
     job,

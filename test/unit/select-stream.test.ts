@@ -28,6 +28,14 @@ describe("selectStream", () => {
     expect(selectStream(one, undefined)).toBe(0);
   });
 
+  it("answers 400 UNKNOWN_GROUP for another group than the one of STREAM/GROUP", () => {
+    expect(answer(() => selectStream(one, undefined, "other"))).toEqual({
+      status: 400,
+      code: "UNKNOWN_GROUP",
+      message: 'group "other" is not configured on stream "orders": use one of "g"',
+    });
+  });
+
   it("picks the one stream when ?stream= names it", () => {
     expect(selectStream(one, "orders")).toBe(0);
   });

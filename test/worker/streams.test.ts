@@ -2,6 +2,7 @@ import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { pendingCount } from "../helpers/drain-fixture";
 import { type ReportServer, startReports } from "../helpers/handler-reports";
+import { useBridge } from "../helpers/own-bridge";
 import { useKeyspace } from "../helpers/redis";
 import { startTarget, type Target } from "../helpers/target";
 import { startWorker } from "../helpers/worker";
@@ -11,6 +12,8 @@ const CONSUME = "* * * * *";
 const SWEEP = "*/5 * * * *";
 
 const ks = useKeyspace("streams");
+// Its request counter is this file's alone.
+const bridge = useBridge();
 const { d } = ks;
 let reports: ReportServer;
 let target: Target;
@@ -136,13 +139,18 @@ describe("one tick over several streams", () => {
     expect(await dlqLength(`${webhooks}:dlq`)).toBe(1);
   });
 
-  it("lists every stream's figures in one tick line whose requests add up", async () => {
+  it("lists every stream's figures in one tick line, its requests those the bridge counted", async () => {
     await add(payments, 3, { report: reports.url });
     await add(emails, 2, { report: reports.url });
-    const m = await worker([
-      { stream: payments, group: "pay" },
-      { stream: emails, group: "mail" },
-    ]);
+    const own = { UPSTASH_REDIS_REST_URL: bridge().url, UPSTASH_REDIS_REST_TOKEN: "t" };
+    const m = await worker(
+      [
+        { stream: payments, group: "pay" },
+        { stream: emails, group: "mail" },
+      ],
+      own,
+    );
+    const before = bridge().stats().requests;
     await cron(m, CONSUME);
     const [tick] = lines("tick");
     const streams = tick?.streams as TickStream[];
@@ -150,6 +158,7 @@ describe("one tick over several streams", () => {
       [payments, 3],
       [emails, 2],
     ]);
+    expect(tick?.requests).toBe(bridge().stats().requests - before);
     expect(tick?.requests).toBe(streams.reduce((n, s) => n + s.requests, 0));
   });
 

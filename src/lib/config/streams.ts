@@ -4,7 +4,9 @@ import { ConfigError } from "../errors";
 import { sweepMinRequests } from "../sweep/options";
 import { DEFAULTS } from "./defaults";
 import { EnvReader, type Problem, shown, throwProblems } from "./env-reader";
+import { STREAMS_RULE } from "./expected";
 import { isUnset } from "./parsers";
+import { RANGES } from "./ranges";
 import { type ResolvedConfig, readConfig } from "./read";
 
 /**
@@ -43,7 +45,7 @@ export const STREAM_SETTINGS = {
 export type StreamSetting = keyof typeof STREAM_SETTINGS;
 
 /** Most entries of STREAMS: every stream costs requests of each tick's shared budget. */
-export const MAX_STREAMS = 50;
+export const MAX_STREAMS = RANGES.streams[1];
 
 const SETTING_NAMES = Object.keys(STREAM_SETTINGS) as StreamSetting[];
 const isSetting = (key: string): key is StreamSetting => Object.hasOwn(STREAM_SETTINGS, key);
@@ -97,7 +99,7 @@ function readEntries(env: Record<string, unknown>): {
   problems: Problem[];
 } {
   const refuse = (text: string): never => {
-    throw new ConfigError("STREAMS", `STREAMS must be ${RULE}, got ${text}`);
+    throw new ConfigError("STREAMS", `STREAMS must be ${STREAMS_RULE}, got ${text}`);
   };
   if (!isUnset(env.STREAM) || !isUnset(env.GROUP)) {
     const both = ["STREAM", "GROUP"].filter((n) => !isUnset(env[n]));
@@ -117,7 +119,7 @@ function readEntries(env: Record<string, unknown>): {
   if (!Array.isArray(list)) {
     return refuse(shown("STREAMS", list));
   }
-  if (list.length === 0 || list.length > MAX_STREAMS) {
+  if (list.length < RANGES.streams[0] || list.length > MAX_STREAMS) {
     refuse(`an array of ${list.length} entries`);
   }
   const problems: Problem[] = [];
@@ -138,8 +140,6 @@ function readEntries(env: Record<string, unknown>): {
   });
   return { entries, problems };
 }
-
-const RULE = `a JSON array of 1 to ${MAX_STREAMS} objects, each with stream and group`;
 
 /** Why `key` is refused in an entry, and what the entry may hold instead. */
 function notASetting(key: string): string {
