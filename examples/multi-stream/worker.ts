@@ -1,24 +1,16 @@
 // The Worker of examples/multi-stream/wrangler.toml: three streams, two handlers. The third
 // stream, webhooks:github, has no handler here, so its messages are POSTed to its targetUrl.
 import { createWorker, type MessageHandler, PermanentError } from "redis-streams-worker/worker";
+import { paymentsHandler } from "../payments";
 
-/** Charges one order. Runs for orders:payments only. */
-const pay: MessageHandler = async (message, { signal }) => {
-  const { orderID, amount } = message.fields;
-  const value = Number(amount);
-  if (!orderID || !Number.isFinite(value) || value <= 0) {
-    // Retrying cannot fix bad input: dead-letter it now (to orders:payments:dead).
-    throw new PermanentError("orderID and a positive amount are required");
-  }
+// Charges one order (orders:payments only), on the checks of examples/payments.ts: bad input
+// is dead-lettered at once (to orders:payments:dead).
+const pay = paymentsHandler(async (payment, idempotencyKey) => {
   const response = await fetch("https://payments.example.com/charge", {
     method: "POST",
-    headers: {
-      "content-type": "application/json",
-      // The same key on every redelivery and after a redrive: the provider drops duplicates.
-      "idempotency-key": `${message.stream}:${message.originalId}`,
-    },
-    body: JSON.stringify({ orderID, amount }),
-    signal,
+    // The same key on every redelivery and after a redrive: the provider drops duplicates.
+    headers: { "content-type": "application/json", "idempotency-key": idempotencyKey },
+    body: JSON.stringify(payment),
   });
   if (response.status >= 400 && response.status < 500) {
     throw new PermanentError(`charge refused: ${response.status}`);
@@ -27,7 +19,7 @@ const pay: MessageHandler = async (message, { signal }) => {
     // Any other throw leaves the message pending: the sweep retries it, up to 5 failed runs.
     throw new Error(`charge failed: ${response.status}`);
   }
-};
+});
 
 /** Sends one email. Runs for emails only. */
 const send: MessageHandler = async (message, { signal }) => {

@@ -2,6 +2,7 @@ import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { pendingCount } from "../helpers/drain-fixture";
 import { type ReportServer, startReports } from "../helpers/handler-reports";
+import { linesOf } from "../helpers/log-lines";
 import { useBridge } from "../helpers/own-bridge";
 import { useKeyspace } from "../helpers/redis";
 import { startTarget, type Target } from "../helpers/target";
@@ -71,19 +72,9 @@ async function cron(m: Miniflare, expression: string) {
   return (await m.getWorker()).scheduled({ cron: expression, scheduledTime: new Date() });
 }
 
-type Line = { event: string; [k: string]: unknown };
 type TickStream = { stream: string; read?: number; requests: number; deadLettered: number };
 
-function lines(event: string): Line[] {
-  return logs.flatMap((line) => {
-    try {
-      const entry = JSON.parse(line) as Line;
-      return entry.event === event ? [entry] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+const lines = (event: string) => linesOf(logs, event);
 
 /** The figures of `stream` in the last `tick` line of `job`. */
 function tickOf(job: "drain" | "sweep", stream: string): TickStream | undefined {
