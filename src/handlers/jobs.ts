@@ -32,7 +32,13 @@ export type JobInput = {
 };
 
 /** Events logged at error level: data at risk, or a state an operator did not choose. */
-const LOUD = new Set(["group_recreated", "redis_error", "dlq_full", "dead_letter_failed"]);
+const LOUD = new Set([
+  "group_recreated",
+  "redis_error",
+  "dlq_full",
+  "dead_letter_failed",
+  "acks_left_pending",
+]);
 
 /** Which stream and group a log line is about, when several streams are configured. */
 export const streamTags = (input: JobInput) =>

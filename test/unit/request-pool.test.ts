@@ -56,4 +56,19 @@ describe("RequestPool", () => {
     spend(b, 4);
     expect([a.used, b.used, pool.used]).toEqual([3, 4, 7]);
   });
+
+  it("keeps the reserve a share read on with for it, whatever the others spend after", () => {
+    const pool = new RequestPool(21, 3);
+    const [busy, quiet, late] = [pool.share(), pool.share(), pool.share()];
+    spend(quiet, 1);
+    quiet.close();
+    // Busy reads past its part on what quiet left, only while 2 are left for its final ack...
+    while (busy.fits(1, 2)) {
+      busy.spend();
+    }
+    expect(busy.used).toBe(11);
+    // ...and those 2 are still there once the late one has spent all it could.
+    expect(spend(late, 1000)).toBe(7);
+    expect(spend(busy, 1000)).toBe(2);
+  });
 });

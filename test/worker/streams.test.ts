@@ -173,6 +173,24 @@ describe("one tick over several streams", () => {
     expect(lines("tick")[0]?.requests).toBeLessThanOrEqual(30);
   });
 
+  it("acks everything it handled when the streams together use up MAX_REQUESTS", async () => {
+    for (const stream of [payments, emails, webhooks]) {
+      // Each handler makes one fetch, as a webhook would: the drains finish at uneven times.
+      await add(stream, 1000, { report: reports.url });
+    }
+    const m = await worker(
+      [payments, emails, webhooks].map((stream) => ({ stream, group: "g", maxMessages: 10_000 })),
+      { MAX_REQUESTS: "50", DEFAULT_HANDLER: "1" },
+    );
+    for (let tick = 0; tick < 3; tick++) {
+      await cron(m, CONSUME);
+    }
+    expect(lines("acks_left_pending")).toEqual([]);
+    for (const stream of [payments, emails, webhooks]) {
+      expect(await pendingCount(d, stream, "g")).toBe(0);
+    }
+  });
+
   it("leaves a failing stream's messages pending while the others are acked", async () => {
     await add(payments, 5, { fail: "always" });
     await add(emails, 5, { report: reports.url });

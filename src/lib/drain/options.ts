@@ -19,6 +19,11 @@ export type DrainEvent =
   | { event: "lease_lost"; ids: string[] }
   | { event: "ack_failed"; ids: string[]; error: string }
   /**
+   * No request was left for the final ack of these handled entries (the invocation's
+   * MAX_REQUESTS ran out): they stay pending, and the sweep runs their handler again.
+   */
+  | { event: "acks_left_pending"; ids: string[] }
+  /**
    * Failed entries filled `from`'s PEL up to the per-consumer limit: reading goes on as
    * `to`; the `pending` failed entries stay with `from` for the sweep.
    */

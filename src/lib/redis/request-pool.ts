@@ -44,12 +44,16 @@ export class RequestPool {
     return share;
   }
 
-  /** Whether `share` may send `n` more without taking what another open share is guaranteed. */
+  /**
+   * Whether `share` may send `n` more without taking what another open share is owed: the
+   * rest of its guarantee, or of what it was told fits if that is more (a drain that read on
+   * keeping 2 requests back for its final ack must still have them at the end).
+   */
   allows(share: PoolShare, n: number): boolean {
     let owed = 0;
     for (const other of this.shares) {
       if (other !== share && other.open) {
-        owed += Math.max(0, this.floor - other.used);
+        owed += Math.max(0, Math.max(this.floor, other.promised) - other.used);
       }
     }
     return this.used + n + owed <= this.max;
@@ -60,13 +64,25 @@ export class RequestPool {
 export class PoolShare extends RequestBudget {
   /** Open while its run goes on: the pool keeps its guaranteed requests for it. */
   open = true;
+  /**
+   * The most requests in all it has been told fit (`used + n + reserve` of a `fits` answered
+   * yes): the other shares leave it that many until it closes, so what a drain kept back for
+   * its final ack (or a sweep for its tail) is there when it sends them, whatever the others
+   * spent meanwhile.
+   */
+  promised = 0;
 
   constructor(private readonly pool: RequestPool) {
     super(pool.max);
   }
 
+  /** Whether `n` more fit with `reserve` kept back; a yes keeps them for it from then on. */
   override fits(n: number, reserve = 0): boolean {
-    return this.pool.allows(this, n + reserve);
+    const yes = this.pool.allows(this, n + reserve);
+    if (yes) {
+      this.promised = Math.max(this.promised, this.used + n + reserve);
+    }
+    return yes;
   }
 
   /** Its run ended: what it did not use of its guarantee goes to the others. */
