@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBridge } from "../dev/bridge/server";
+import { bundleWorker } from "../dev/miniflare-worker";
 import { deleteKeys, direct, progress, workerClient } from "./common";
 import type { BenchContext } from "./context";
 import { CPU_CASES, type CpuResult, cpuCost } from "./load/cpu";
@@ -30,7 +31,7 @@ import { type LoadRun, loadRun } from "./load/run";
 import { fanoutScaling, type ScalingResult } from "./load/scaling";
 import { renderLoadSvg } from "./load/svg";
 import { startLoadTarget } from "./load/target";
-import { bundleWorker, hasInternalDrainRoute } from "./load/worker";
+import { hasInternalDrainRoute } from "./load/worker";
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const pct = (v: { ms: number; atLeast: boolean } | null) =>

@@ -17,7 +17,7 @@ import {
   type SweepReport,
   sweep,
 } from "../src/lib/index";
-import { startBridge } from "./bridge/server";
+import { startDemoBridge } from "./demo-bridge";
 
 const MIN_IDLE_MS = 300;
 const MAX_DELIVERIES = 3;
@@ -31,15 +31,7 @@ let stepNo = 0;
 const step = (text: string) => console.log(`\n== ${++stepNo}. ${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const token = randomBytes(16).toString("hex");
-const bridge = await startBridge({
-  redisUrl: process.env.REDIS_URL || "redis://127.0.0.1:6379",
-  token,
-  port: 0,
-  // What users run: Upstash's per-consumer PEL limit, request size and 6.2-level replies.
-  profile: "upstash",
-  log: () => {},
-});
+const { bridge, token } = await startDemoBridge();
 const redis = createStreamsRedis({ url: bridge.url, token });
 
 /** The payment provider: flaky for some orders the first time, always down for one. */

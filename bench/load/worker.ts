@@ -2,31 +2,13 @@
  * @module The Worker under load: bundled exactly as `wrangler deploy` would, run in Miniflare
  * (workerd) with the bindings of one run; its log lines are counted by event.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
+import { runWorker } from "../../dev/miniflare-worker";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-
-/** The Worker's name in wrangler.toml: what a `SELF` service binding points at. */
-const WORKER_NAME = "redis-streams-worker";
-
-/** Bundles src/index.ts with `wrangler deploy --dry-run`; returns the script and a cleanup. */
-export function bundleWorker(): { script: string; remove(): void } {
-  const outdir = mkdtempSync(join(tmpdir(), "rsw-load-worker-"));
-  execFileSync("npx", ["wrangler", "deploy", "src/index.ts", "--dry-run", "--outdir", outdir], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
-    stdio: "pipe",
-  });
-  return {
-    script: join(outdir, "index.js"),
-    remove: () => rmSync(outdir, { recursive: true, force: true }),
-  };
-}
 
 /**
  * Whether the Worker has the route a `SELF` binding starts extra drains with; without the
@@ -86,30 +68,7 @@ export async function startLoadWorker(
       }
     }
   };
-  const mf = new Miniflare({
-    name: WORKER_NAME,
-    modules: true,
-    scriptPath: script,
-    // The bundle lives in a temp dir; workerd refuses module paths that climb out of root.
-    modulesRoot: dirname(script),
-    compatibilityDate: "2026-04-20",
-    bindings,
-    ...(self ? { serviceBindings: { SELF: WORKER_NAME } } : {}),
-    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-      for (const stream of [stdout, stderr]) {
-        let rest = "";
-        stream.on("data", (chunk: Buffer) => {
-          const lines = (rest + chunk.toString()).split("\n");
-          rest = lines.pop() ?? "";
-          for (const line of lines) {
-            if (line.trim() !== "") {
-              take(line.trim());
-            }
-          }
-        });
-      }
-    },
-  });
+  const mf = await runWorker(script, bindings, take, self);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const pid = childNamed("workerd");
   return { mf, url, log, cpuMs: () => (pid ? cpuMsOf(pid) : null), dispose: () => mf.dispose() };

@@ -5,15 +5,15 @@ import {
   getStats,
   httpConsumerName,
   listDeadLetters,
-  type MessageHandler,
-  parseConfig,
+  parseStreamConfigs,
+  type ResolvedConfig,
   redrive,
   resetGroup,
 } from "../lib/index";
 import { requireAdmin } from "./auth";
 import { redisFor } from "./client";
 import type { AdminEnv } from "./env";
-import { resolveHandler, runContinuousDrain, runDrain, runSweep } from "./jobs";
+import { runContinuousDrain, runDrain, runSweep } from "./jobs";
 import { log } from "./log";
 import {
   parseBudgetMs,
@@ -25,10 +25,22 @@ import {
   QueryError,
   singleParam,
 } from "./query";
+import { type HandlerOptions, handlerFor, selectStream } from "./streams";
 
-/** Validates the env per request (cheap) so a bad deploy answers 500 CONFIG_INVALID. */
+/**
+ * Validates the env per request (cheap) so a bad deploy answers 500 CONFIG_INVALID, and picks
+ * the stream of `?stream=` (and `?group=`): 400 listing the configured ones when several are
+ * and none or an unknown one is named.
+ */
 const withConfig: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  const config = parseConfig(c.env);
+  const configs = parseStreamConfigs(c.env);
+  const index = selectStream(configs, query(c, "stream"), query(c, "group"));
+  const config = configs[index] ?? configs[0];
+  if (config === undefined) {
+    throw new RangeError("no stream configured");
+  }
+  c.set("configs", configs);
+  c.set("index", index);
   c.set("config", config);
   c.set("redis", redisFor(config.url, config.token));
   await next();
@@ -53,10 +65,8 @@ function parseContinuous(raw: string | undefined): boolean {
 const query = (c: Context<AdminEnv>, name: string): string | undefined =>
   singleParam(name, c.req.queries(name));
 
-export type AdminOptions = {
-  /** The message handler of /drain and /sweep; default: the webhook handler (TARGET_URL). */
-  handler?: MessageHandler;
-};
+/** The handlers of /drain and /sweep; default: the webhook handler (TARGET_URL). */
+export type AdminOptions = HandlerOptions;
 
 /** The admin routes; `options.handler` is what /drain and /sweep run. */
 export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
@@ -64,6 +74,25 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
 
   // Per route, not `use("*")`: mounted at "/", a wildcard would also guard unknown paths and
   // answer 401 where 404/405 is due. Auth first: only the admin reads configuration errors.
+
+  // Without ?stream= and with several streams: every stream's group, one request each.
+  admin.get("/stats", requireAdmin, async (c, next) => {
+    const configs = parseStreamConfigs(c.env);
+    if (
+      configs.length === 1 ||
+      query(c, "stream") !== undefined ||
+      query(c, "group") !== undefined
+    ) {
+      return next();
+    }
+    const first = configs[0] as ResolvedConfig;
+    const redis = redisFor(first.url, first.token);
+    const streams = await Promise.all(
+      configs.map(({ stream, group, dlqStream }) => getStats({ redis, stream, group, dlqStream })),
+    );
+    log("stats", { streams: streams.length, alerts: streams.flatMap((s) => s.alerts).length });
+    return c.json({ streams });
+  });
 
   admin.get("/stats", requireAdmin, withConfig, async (c) => {
     const { config, redis } = c.var;
@@ -124,9 +153,10 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
     const max = parseMax(query(c, "max"), config.maxMessages);
     const budgetMs = parseBudgetMs(query(c, "budgetMs"), config.timeBudgetMs);
     const continuous = parseContinuous(query(c, "continuous"));
-    const handler = resolveHandler(config, options.handler);
+    const handler = handlerFor(c.var.configs, c.var.index, options);
     const consumer = httpConsumerName(c.req.header("cf-ray"));
-    const input = { config, redis, consumer, handler, max, budgetMs };
+    const tagged = c.var.configs.length > 1;
+    const input = { config, redis, consumer, handler, max, budgetMs, tagged };
     // Polling, it holds a slot once it has read something, like a continuous cron drain:
     // with the table full it stops after its first batch rather than read past the limit.
     const report = continuous ? await runContinuousDrain(input) : await runDrain(input);
@@ -136,9 +166,10 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
 
   admin.post("/sweep", requireAdmin, withConfig, async (c) => {
     const { config, redis } = c.var;
-    const handler = resolveHandler(config, options.handler);
+    const handler = handlerFor(c.var.configs, c.var.index, options);
     const consumer = httpConsumerName(c.req.header("cf-ray"));
-    const report = await runSweep({ config, redis, consumer, handler });
+    const tagged = c.var.configs.length > 1;
+    const report = await runSweep({ config, redis, consumer, handler, tagged });
     // As /drain: what was settled is safe; a failed Redis call is the upstream's fault.
     return report.error ? c.json({ error: report.error, report }, 502) : c.json(report);
   });

@@ -10,4 +10,13 @@ import type { ResolvedConfig } from "../lib/index";
 export type Env = Record<string, unknown> & { SELF?: Fetcher };
 
 /** Hono env of the admin routes: `c.var.config` and `c.var.redis` are set once auth passed. */
-export type AdminEnv = { Bindings: Env; Variables: { config: ResolvedConfig; redis: Redis } };
+export type AdminEnv = {
+  Bindings: Env;
+  Variables: {
+    /** Every configured stream, and the index among them of the one the request names. */
+    configs: ResolvedConfig[];
+    index: number;
+    config: ResolvedConfig;
+    redis: Redis;
+  };
+};

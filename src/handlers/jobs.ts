@@ -3,7 +3,6 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import { toReportError } from "../lib/errors";
 import { releaseSlot, takeSlot } from "../lib/fanout/slots";
 import {
-  ConfigError,
   type DrainOptions,
   type DrainReport,
   drain,
@@ -16,25 +15,6 @@ import {
 } from "../lib/index";
 import { SCRIPT_MAX_REQUESTS } from "../lib/redis/script";
 import { log, logError } from "./log";
-import { createWebhookHandler } from "./webhook-handler";
-
-/**
- * The user's handler, else the webhook handler when TARGET_URL is set. Neither: the job
- * refuses to start, because acking messages nobody processed would lose them.
- * @throws ConfigError
- */
-export function resolveHandler(config: ResolvedConfig, handler?: MessageHandler): MessageHandler {
-  if (handler) {
-    return handler;
-  }
-  if (config.targetUrl) {
-    return createWebhookHandler({ targetUrl: config.targetUrl, timeoutMs: config.targetTimeoutMs });
-  }
-  throw new ConfigError(
-    "TARGET_URL",
-    "TARGET_URL is not set and no handler was given: nothing would process the messages, so none are read",
-  );
-}
 
 export type JobInput = {
   config: ResolvedConfig;
@@ -42,10 +22,27 @@ export type JobInput = {
   consumer: string;
   handler: MessageHandler;
   signal?: AbortSignal;
+  /**
+   * The requests it may send, shared with the other streams of a tick (a `RequestPool`
+   * share); without it, a budget of MAX_REQUESTS (or `maxRequests`) of its own.
+   */
+  budget?: RequestBudget;
+  /** Several streams are configured: each log line says which stream and group it is about. */
+  tagged?: boolean;
 };
 
 /** Events logged at error level: data at risk, or a state an operator did not choose. */
-const LOUD = new Set(["group_recreated", "redis_error", "dlq_full", "dead_letter_failed"]);
+const LOUD = new Set([
+  "group_recreated",
+  "redis_error",
+  "dlq_full",
+  "dead_letter_failed",
+  "acks_left_pending",
+]);
+
+/** Which stream and group a log line is about, when several streams are configured. */
+export const streamTags = (input: JobInput) =>
+  input.tagged ? { stream: input.config.stream, group: input.config.group } : {};
 
 /** What both jobs take from the config: the stream, its group and their shared limits. */
 function common(input: JobInput) {
@@ -62,10 +59,15 @@ function common(input: JobInput) {
     dlqStream: c.dlqStream,
     dlqMaxLen: c.dlqMaxLen,
     signal: input.signal,
+    budget: input.budget,
     // Each event is one log line, tagged with the invocation's consumer; the ones an
     // operator must see go out at error level.
     onEvent: ({ event, ...rest }: { event: string }) =>
-      (LOUD.has(event) ? logError : log)(event, { consumer: input.consumer, ...rest }),
+      (LOUD.has(event) ? logError : log)(event, {
+        consumer: input.consumer,
+        ...streamTags(input),
+        ...rest,
+      }),
   };
 }
 
@@ -114,7 +116,7 @@ function drainOptions(
  */
 export async function runDrain(input: DrainInput): Promise<DrainReport> {
   const report = await drain(drainOptions(input));
-  log("drain", { ...report });
+  log("drain", { ...streamTags(input), ...report });
   return report;
 }
 
@@ -180,13 +182,19 @@ export async function runContinuousDrain(input: ContinuousDrainInput): Promise<D
   const max = input.slotMax ?? c.maxParallelDrains;
   let held = mode === "held" || (mode === "at-start" && (await takeSlot({ ...take, max })));
   if (mode === "at-start" && !held) {
-    log("drain_skipped", { consumer, reason: "slots_full", maxParallelDrains: max });
+    log("drain_skipped", {
+      consumer,
+      ...streamTags(input),
+      reason: "slots_full",
+      maxParallelDrains: max,
+    });
     return null;
   }
   const onFirstEntries = async () => {
     held = await takeSlot({ ...take, max });
     if (!held) {
-      log("drain_cut_short", { consumer, reason: "slots_full", maxParallelDrains: max });
+      const why = { reason: "slots_full", maxParallelDrains: max };
+      log("drain_cut_short", { consumer, ...streamTags(input), ...why });
     }
     return held;
   };
@@ -204,7 +212,7 @@ export async function runContinuousDrain(input: ContinuousDrainInput): Promise<D
     }
   }
   report.requests += slotBudget.used;
-  log("drain", { ...report });
+  log("drain", { ...streamTags(input), ...report });
   return report;
 }
 
@@ -235,6 +243,6 @@ export async function runSweep(input: JobInput): Promise<SweepReport> {
     trim: c.trim,
     idempotencyTtlS: c.idempotencyTtlS,
   });
-  log("sweep", { ...report });
+  log("sweep", { ...streamTags(input), ...report });
   return report;
 }

@@ -10,7 +10,7 @@ import {
   httpConsumerName,
   type MessageHandler,
   PublishInputError,
-  parseConfig,
+  parseStreamConfigs,
   publish,
   RANGES,
   RequestBudget,
@@ -21,8 +21,10 @@ import { tokensEqual } from "./auth";
 import { redisFor } from "./client";
 import type { Env } from "./env";
 import { HttpError } from "./http-errors";
-import { resolveHandler, runContinuousDrain } from "./jobs";
+import { runContinuousDrain } from "./jobs";
 import { log, logError } from "./log";
+import { singleParam } from "./query";
+import { type HandlerOptions, resolveHandler, selectStream } from "./streams";
 
 /**
  * Largest request body: the largest MAX_MESSAGE_BYTES allowed (9 MiB), under Upstash's 10 MiB
@@ -92,10 +94,8 @@ const tooLarge = (): never => {
   );
 };
 
-export type PublishRouteOptions = {
-  /** What a woken drain runs; default: the webhook handler (TARGET_URL). */
-  handler?: MessageHandler;
-};
+/** What a woken drain runs; default: the webhook handler (TARGET_URL). */
+export type PublishRouteOptions = HandlerOptions;
 
 /** `POST /publish`; `options.handler` is what a drain woken by a publish runs. */
 export function createPublish(options: PublishRouteOptions = {}): Hono<{ Bindings: Env }> {
@@ -106,7 +106,11 @@ export function createPublish(options: PublishRouteOptions = {}): Hono<{ Binding
     requirePublisher,
     bodyLimit({ maxSize: MAX_PUBLISH_BODY_BYTES, onError: tooLarge }),
     async (c) => {
-      const config = parseConfig(c.env);
+      const configs = parseStreamConfigs(c.env);
+      const named = singleParam("stream", c.req.queries("stream"));
+      // The stream, whatever its groups: each configured group of it is woken.
+      const group = configs.find((each) => each.stream === named)?.group;
+      const config = configs[selectStream(configs, named, group)] as ResolvedConfig;
       const messages = await asBadRequest(() => messagesOf(c, config.maxMessageBytes));
       const redis = redisFor(config.url, config.token);
       const budget = new RequestBudget(config.maxRequests);
@@ -117,7 +121,13 @@ export function createPublish(options: PublishRouteOptions = {}): Hono<{ Binding
       log("publish", { stream, messages: ids.length, duplicates, requests: budget.used });
       // Duplicates only: nothing new to drain.
       if (duplicates < ids.length) {
-        wake(c, { config, redis, handler: options.handler, used: budget.used });
+        configs.forEach((each) => {
+          if (each.stream === stream) {
+            const handler = options.handlers?.[stream] ?? options.handler;
+            const tagged = configs.length > 1;
+            wake(c, { config: each, redis, handler, used: budget.used, tagged });
+          }
+        });
       }
       return c.json({ stream, ids, duplicates }, 201);
     },
@@ -174,6 +184,8 @@ type WakeInput = {
   handler: MessageHandler | undefined;
   /** Requests the publish used: the drain gets the rest of MAX_REQUESTS. */
   used: number;
+  /** Several streams are configured: the drain's lines name its stream. */
+  tagged: boolean;
 };
 
 /**
@@ -198,6 +210,7 @@ function wake(c: Context<{ Bindings: Env }>, input: WakeInput): void {
     redis: input.redis,
     consumer,
     handler: resolveHandler(config, input.handler),
+    tagged: input.tagged,
     slot: "at-start",
     slotMax: 1,
     budgetMs: Math.min(config.cronBudgetMs, WAKE_BUDGET_MS),

@@ -3,24 +3,28 @@ import {
   ConfigError,
   cronConsumerName,
   type MessageHandler,
-  parseConfig,
+  parseStreamConfigs,
   type ResolvedConfig,
 } from "../lib/index";
 import { redisFor } from "./client";
-import { startFanOut } from "./internal";
-import { resolveHandler, runContinuousDrain, runDrain, runSweep } from "./jobs";
+import { startFanOut } from "./fanout";
+import { runContinuousDrain, runDrain, runSweep } from "./jobs";
 import { log, logError } from "./log";
+import { type HandlerOptions, handlersOf } from "./streams";
+import { drainStreams, type StreamJob, sweepStreams } from "./tick";
 
-export type ScheduledOptions = { handler?: MessageHandler };
+export type ScheduledOptions = HandlerOptions;
 
 /**
  * The Worker's `scheduled` entry. CONSUME_CRON drains, SWEEP_CRON sweeps, a cron listed
  * for both drains first. With DRAIN_MODE=continuous the drain polls for up to CRON_BUDGET_MS
  * and holds a slot of the drain table once it has read something; with DRAIN_MODE=cron it is
- * one bounded drain (TIME_BUDGET_MS) that takes no slot. A cron that cannot run (an invalid
- * env, no handler and no TARGET_URL) reads nothing and says why in one `cron_skipped` line at
- * error level, naming the variables: an expected condition, so no exception and no stack
- * trace. Anything else that goes wrong is a bug and still fails the invocation.
+ * one bounded drain (TIME_BUDGET_MS) that takes no slot. With several streams (STREAMS), one
+ * tick drains (sweeps) all of them side by side, sharing MAX_REQUESTS fairly (`tick.ts`).
+ * A cron that cannot run (an invalid env, a stream with no handler and no target URL) reads
+ * nothing and says why in one `cron_skipped` line at error level, naming the variables: an
+ * expected condition, so no exception and no stack trace. Anything else that goes wrong is a
+ * bug and still fails the invocation.
  */
 export function createScheduled(options: ScheduledOptions = {}) {
   return async function scheduled(
@@ -28,7 +32,7 @@ export function createScheduled(options: ScheduledOptions = {}) {
     env: Record<string, unknown>,
     ctx: ExecutionContext,
   ): Promise<void> {
-    const job = run(controller, env, ctx, options.handler);
+    const job = run(controller, env, ctx, options);
     ctx.waitUntil(job);
     await job;
   };
@@ -38,14 +42,14 @@ async function run(
   controller: ScheduledController,
   env: Record<string, unknown>,
   ctx: ExecutionContext,
-  userHandler: MessageHandler | undefined,
+  options: ScheduledOptions,
 ): Promise<void> {
   const cron = controller.cron;
-  let config: ResolvedConfig;
-  let handler: MessageHandler;
+  let jobs: StreamJob[];
   try {
-    config = parseConfig(env);
-    handler = resolveHandler(config, userHandler);
+    const configs = parseStreamConfigs(env);
+    const handlers = handlersOf(configs, options);
+    jobs = configs.map((config, i) => ({ config, handler: handlers[i] as MessageHandler }));
   } catch (e) {
     if (!(e instanceof ConfigError)) {
       throw e;
@@ -53,6 +57,8 @@ async function run(
     logError("cron_skipped", { cron, code: e.code, variables: e.variables, error: e.message });
     return;
   }
+  const [one] = jobs;
+  const config = one?.config as ResolvedConfig;
   const drain = cron === config.consumeCron;
   const sweep = cron === config.sweepCron;
   if (!drain && !sweep) {
@@ -61,9 +67,21 @@ async function run(
   }
   const redis = redisFor(config.url, config.token);
   const consumer = cronConsumerName(controller.scheduledTime);
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+  if (jobs.length > 1) {
+    const tick = { jobs, redis, consumer, cron, env, waitUntil };
+    if (drain) {
+      await drainStreams(tick);
+    }
+    if (sweep) {
+      await sweepStreams(tick);
+    }
+    return;
+  }
+  const handler = one?.handler as MessageHandler;
   if (drain && config.drainMode === "continuous") {
     const job = { config, redis, consumer, handler };
-    const fanOut = startFanOut({ ...job, env, waitUntil: (p) => ctx.waitUntil(p) });
+    const fanOut = startFanOut({ ...job, env, waitUntil });
     try {
       await runContinuousDrain({
         ...job,

@@ -1,13 +1,14 @@
 /** @module `createWorker`: the whole Worker (HTTP API + crons) around your message handler. */
-import type { MessageHandler } from "../lib/index";
 import type { Env } from "./env";
 import { createApp } from "./http";
 import { createScheduled } from "./scheduled";
+import type { HandlerOptions } from "./streams";
 
-export type WorkerOptions = {
-  /** Your message handler; without it the Worker POSTs each message to TARGET_URL. */
-  handler?: MessageHandler;
-};
+/**
+ * Your message handlers: `handler` for every stream, `handlers` per stream name (STREAMS);
+ * a stream with neither POSTs each message to its target URL (TARGET_URL).
+ */
+export type WorkerOptions = HandlerOptions;
 
 /**
  * Everything `src/index.ts` deploys, with your handler plugged in:
@@ -15,6 +16,8 @@ export type WorkerOptions = {
  * ```ts
  * import { createWorker, PermanentError } from "redis-streams-worker/worker";
  * export default createWorker({ handler: async (m) => { ... } });
+ * // several streams (STREAMS): one handler each, `handler` for the rest
+ * export default createWorker({ handlers: { "orders:payments": pay, emails: send } });
  * ```
  */
 export function createWorker(options: WorkerOptions = {}) {

@@ -8,6 +8,12 @@ export {
   type TrimPolicy,
 } from "./config/env";
 export { RANGES } from "./config/ranges";
+export {
+  MAX_STREAMS,
+  parseStreamConfigs,
+  STREAM_SETTINGS,
+  type StreamSetting,
+} from "./config/streams";
 export type { DeadLetter, DeadLetterInput, DeadLetterReason } from "./dead-letter/entry";
 export {
   type DeadLetterPage,
@@ -73,6 +79,7 @@ export { RequestBudget } from "./redis/budget";
 export type { StreamsRedis } from "./redis/calls";
 export { createStreamsRedis, type StreamsRedisOptions } from "./redis/client";
 export { type StreamKeys, streamKeys } from "./redis/keys";
+export { PoolShare, RequestPool } from "./redis/request-pool";
 export {
   type ConsumerStats,
   type GroupStart,

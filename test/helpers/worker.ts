@@ -14,6 +14,8 @@ export type WorkerOptions = {
    * that falls behind starts more drains through `POST /internal/drain`. @default false
    */
   self?: boolean;
+  /** The bundle to run. @default the project's own Worker (`inject("workerScript")`) */
+  script?: string;
 };
 
 /**
@@ -37,11 +39,12 @@ export async function startWorker(
       merged[k] = v;
     }
   }
+  const script = options.script ?? inject("workerScript");
   const mf = new Miniflare({
     modules: true,
-    scriptPath: inject("workerScript"),
+    scriptPath: script,
     // The bundle lives in a temp dir; workerd refuses module paths that climb out of root.
-    modulesRoot: dirname(inject("workerScript")),
+    modulesRoot: dirname(script),
     compatibilityDate: "2026-04-20",
     bindings: merged,
     ...(options.self === true && {

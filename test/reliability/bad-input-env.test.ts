@@ -55,6 +55,8 @@ function badValues(name: string): Binding[] {
     case "GROUP":
     case "DLQ_STREAM":
       return ["with\nnewline", "tab\there", "x".repeat(257), "\u0085nel", true, { a: 1 }];
+    case "STREAMS":
+      return ["not json", "[]", "{}", 42, true, '[{"stream":"a"}]', [{ stream: "a" }]];
     case "GROUP_START_ID":
       return [
         ...["latest", "-1", "1-2-3", ">", "$0", true],

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startBridge } from "../../dev/bridge/server";
 import { findRedis } from "./find-redis";
@@ -17,12 +17,15 @@ declare module "vitest" {
     bridgeUrl: string;
     bridgeToken: string;
     workerScript: string;
+    /** The test Worker with a handler per stream (test/worker/fixtures/streams-worker.ts). */
+    streamsWorkerScript: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const redis = await findRedis();
-  const workerScript = buildWorker();
+  const workerScript = buildWorker(WORKER_ENTRY);
+  const streamsWorkerScript = buildWorker(STREAMS_WORKER_ENTRY);
   const token = randomBytes(16).toString("hex");
   const bridge = await startBridge({
     redisUrl: redis.url,
@@ -35,22 +38,29 @@ export default async function setup(project: TestProject) {
   project.provide("bridgeUrl", bridge.url);
   project.provide("bridgeToken", token);
   project.provide("workerScript", workerScript);
+  project.provide("streamsWorkerScript", streamsWorkerScript);
   return async () => {
     await bridge.close();
     await redis.stop();
-    rmSync(join(workerScript, ".."), { recursive: true, force: true });
+    for (const script of [workerScript, streamsWorkerScript]) {
+      rmSync(join(script, ".."), { recursive: true, force: true });
+    }
   };
 }
 
 /** The project's own Worker entry, whatever `main` in wrangler.toml points at. */
 const WORKER_ENTRY = "src/index.ts";
 
-/** Bundles the Worker exactly as `wrangler deploy` would, once per test run. */
-function buildWorker(): string {
+/** A Worker built with `createWorker({ handlers })`, a handler per stream. */
+const STREAMS_WORKER_ENTRY = "test/worker/fixtures/streams-worker.ts";
+
+/** Bundles a Worker exactly as `wrangler deploy` would, once per test run. */
+function buildWorker(entry: string): string {
   const outdir = mkdtempSync(join(tmpdir(), "rsw-worker-"));
-  execFileSync("npx", ["wrangler", "deploy", WORKER_ENTRY, "--dry-run", "--outdir", outdir], {
+  execFileSync("npx", ["wrangler", "deploy", entry, "--dry-run", "--outdir", outdir], {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" },
     stdio: "pipe",
   });
-  return join(outdir, "index.js");
+  // wrangler names the bundle after its entry: src/index.ts → index.js.
+  return join(outdir, `${basename(entry, ".ts")}.js`);
 }

@@ -325,6 +325,7 @@ describe("CONFIG_VARIABLES", () => {
       "UPSTASH_REDIS_REST_TOKEN",
       "STREAM",
       "GROUP",
+      "STREAMS",
       "GROUP_START_ID",
       "BATCH_SIZE",
       "MAX_MESSAGES",

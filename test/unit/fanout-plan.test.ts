@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extraConsumerName } from "../../src/handlers/internal";
+import { extraConsumerName } from "../../src/handlers/fanout";
 import { ReplyShapeError } from "../../src/lib/errors";
 import { parseBacklog } from "../../src/lib/fanout/backlog";
 import {

@@ -1,6 +1,6 @@
 /** @module How the valid values of the environment variables are described to users. */
 import { CONFIG_RANGES } from "./env-ranges";
-import { describeRange } from "./ranges";
+import { describeRange, RANGES } from "./ranges";
 
 /** A value as code in the README's table. */
 export const code = (value: string): string => `\`${value}\``;
@@ -16,3 +16,4 @@ export const BEARER =
   "a bearer token (RFC 6750): letters, digits and - . _ ~ + / only, then any = padding";
 export const CRON =
   "a cron expression of 5 fields as Cloudflare Cron Triggers take it: minute 0-59, hour 0-23, day of month 1-31 (or L, LW, L-n, nW), month 1-12 or JAN-DEC, day of week 1-7 or SUN-SAT with 1 = Sunday (or L, nL, n#k); each a value, *, a list a,b, a range a-b or a step /n";
+export const STREAMS_RULE = `a JSON array of ${RANGES.streams[0]} to ${RANGES.streams[1]} objects, each with stream and group`;

@@ -51,6 +51,8 @@ export const RANGES = {
   maxMessageBytes: [1, 9 * 1024 * 1024],
   /** Entries one dead-letter listing or redrive handles. */
   listCount: [1, 1000],
+  /** Entries of STREAMS: every stream takes part of each tick's requests (MAX_REQUESTS). */
+  streams: [1, 50],
 } as const satisfies Record<string, Range>;
 
 export type RangeName = keyof typeof RANGES;

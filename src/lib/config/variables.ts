@@ -2,7 +2,7 @@
 
 import { DEFAULTS } from "./defaults";
 import { SWEEP_MIN_REQUESTS, withTrim } from "./env-ranges";
-import { BEARER, between, CRON, code, HTTP_URL, NAME_RULE } from "./expected";
+import { BEARER, between, CRON, code, HTTP_URL, NAME_RULE, STREAMS_RULE } from "./expected";
 import { CONTINUOUS_VARIABLES } from "./variables-continuous";
 
 export { CONFIG_RANGES } from "./env-ranges";
@@ -50,6 +50,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: "required",
     meaning: "consumer group, e.g. `payment-processors`",
     expected: NAME_RULE,
+  },
+  {
+    name: "STREAMS",
+    default: "unset",
+    meaning:
+      "several streams in one Worker, instead of STREAM and GROUP: a list of entries, each with `stream`, `group` and any per-stream setting (`batchSize`, `maxDeliveries`, `dlqStream`, `targetUrl`, ...) overriding the Worker-wide variable; a TOML array of tables under `[vars]`, or the same as JSON (docs/many-streams.md)",
+    expected: STREAMS_RULE,
   },
   {
     name: "GROUP_START_ID",

@@ -38,6 +38,11 @@ export class AckBuffer {
     return this.ids.length === 0 && this.marks.length === 0 && this.failed.length === 0;
   }
 
+  /** The ids whose ack waits for a request. */
+  get waiting(): readonly string[] {
+    return this.ids;
+  }
+
   /** Takes everything buffered, for one request. */
   take(): AckBatch {
     const batch = { ids: this.ids, marks: this.marks, failed: this.failed };

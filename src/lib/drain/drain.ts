@@ -48,7 +48,8 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   const started = Date.now();
   const o = resolveDrainOptions(options);
   const emit = o.onEvent ?? (() => {});
-  const budget = new RequestBudget(o.maxRequests);
+  const budget = o.budget ?? new RequestBudget(o.maxRequests);
+  const usedBefore = budget.used;
   const abort = new AbortController();
   const forward = () => abort.abort(o.signal?.reason);
   o.signal?.addEventListener("abort", forward, { once: true });
@@ -137,7 +138,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   lease.stop();
   await finish(run);
   o.signal?.removeEventListener("abort", forward);
-  report.requests = budget.used;
+  report.requests = budget.used - usedBefore;
   report.peakConcurrency = limiter.peak;
   report.durationMs = Date.now() - started;
   return report;

@@ -5,6 +5,7 @@ import { JOB_RULES, type Resolved, validateOptions } from "../config/ranges";
 import type { MoveEvent } from "../dead-letter/events";
 import { ConfigError, type ReportError } from "../errors";
 import type { MessageHandler } from "../handling/message";
+import type { RequestBudget } from "../redis/budget";
 
 /** The client methods the drain uses. */
 export type DrainRedis = Pick<Redis, "exec" | "pipeline" | "evalsha" | "eval">;
@@ -17,6 +18,11 @@ export type DrainEvent =
   /** A sweep claimed these while their handlers ran (the renewal came late): a duplicate run. */
   | { event: "lease_lost"; ids: string[] }
   | { event: "ack_failed"; ids: string[]; error: string }
+  /**
+   * No request was left for the final ack of these handled entries (the invocation's
+   * MAX_REQUESTS ran out): they stay pending, and the sweep runs their handler again.
+   */
+  | { event: "acks_left_pending"; ids: string[] }
   /**
    * Failed entries filled `from`'s PEL up to the per-consumer limit: reading goes on as
    * `to`; the `pending` failed entries stay with `from` for the sweep.
@@ -57,6 +63,11 @@ export type DrainOptions = {
   concurrency?: number;
   /** Most HTTP requests this drain makes, final ack included. @default 1000 */
   maxRequests?: number;
+  /**
+   * A budget shared with other runs of the invocation (a `RequestPool` share, one per stream
+   * of a tick): counted against instead of a budget of `maxRequests` of its own.
+   */
+  budget?: RequestBudget;
   /** Fire-and-forget reads: nothing pending, nothing acked or retried. @default false */
   noAck?: boolean;
   /**
@@ -156,7 +167,7 @@ export type DrainReport = {
   error?: ReportError;
 };
 
-type Open = "signal" | "onEvent" | "dlqStream" | "onBatch" | "onFirstEntries" | "poll";
+type Open = "signal" | "onEvent" | "dlqStream" | "onBatch" | "onFirstEntries" | "poll" | "budget";
 
 export type ResolvedDrainOptions = Omit<Resolved<DrainOptions, Open>, "poll"> & {
   poll: ResolvedPoll | undefined;

@@ -209,6 +209,9 @@ export async function finish(run: Run): Promise<void> {
     }
     if (run.budget.fits(1)) {
       await trip(run);
+    } else if (run.acks.waiting.length > 0) {
+      // No request left for them: handled, yet pending; the sweep will run them again.
+      run.emit({ event: "acks_left_pending", ids: [...run.acks.waiting] });
     }
   } catch (e) {
     const stop = stopFor(e);

@@ -6,6 +6,7 @@ import { JOB_RULES, type Resolved, validateOptions } from "../config/ranges";
 import type { MoveEvent } from "../dead-letter/events";
 import { ConfigError } from "../errors";
 import type { MessageHandler } from "../handling/message";
+import type { RequestBudget } from "../redis/budget";
 import { SCRIPT_MAX_REQUESTS } from "../redis/script";
 import { trimMaxRequests } from "../trim/trim";
 import { pageMaxRequests } from "./pages";
@@ -57,6 +58,11 @@ export type SweepOptions = {
   /** Most HTTP requests this run makes, never exceeded. @default 1000 */
   maxRequests?: number;
   /**
+   * A budget shared with other runs of the invocation (a `RequestPool` share, one per stream
+   * of a tick): counted against instead of a budget of `maxRequests` of its own.
+   */
+  budget?: RequestBudget;
+  /**
    * Seconds a success is remembered (the drain's idempotency guard): a claimed entry marked
    * done is acked without running the handler, never dead-lettered, and a success here is
    * marked too. 0 = off. @default 0
@@ -76,7 +82,10 @@ export type SweepOptions = {
   onEvent?: (event: SweepEvent) => void;
 };
 
-export type ResolvedSweepOptions = Resolved<SweepOptions, "signal" | "onEvent" | "dlqStream">;
+export type ResolvedSweepOptions = Resolved<
+  SweepOptions,
+  "signal" | "onEvent" | "dlqStream" | "budget"
+>;
 
 /**
  * Requests a sweep keeps back from its pages for what runs after them: consumer hygiene and

@@ -44,7 +44,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const started = Date.now();
   const o = resolveSweepOptions(options);
   const emit = o.onEvent ?? (() => {});
-  const budget = new RequestBudget(o.maxRequests);
+  const budget = o.budget ?? new RequestBudget(o.maxRequests);
+  const usedBefore = budget.used;
   const keys = streamKeys(o.stream, o.group, o.dlqStream);
   // Hygiene, the group's resume point and trimming are reserved up front so a large PEL
   // cannot starve them.
@@ -101,7 +102,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   if (pages.error) {
     emit({ event: "redis_error", error: pages.error.message });
   }
-  const requests = budget.used;
+  const requests = budget.used - usedBefore;
   return {
     consumer: o.consumer,
     ...pages,
