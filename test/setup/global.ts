@@ -19,6 +19,8 @@ declare module "vitest" {
     workerScript: string;
     /** The test Worker with a handler per stream (test/worker/fixtures/streams-worker.ts). */
     streamsWorkerScript: string;
+    /** The test Worker with a Queues consumer (test/worker/fixtures/queue-worker.ts). */
+    queueWorkerScript: string;
   }
 }
 
@@ -26,6 +28,7 @@ export default async function setup(project: TestProject) {
   const redis = await findRedis();
   const workerScript = buildWorker(WORKER_ENTRY);
   const streamsWorkerScript = buildWorker(STREAMS_WORKER_ENTRY);
+  const queueWorkerScript = buildWorker(QUEUE_WORKER_ENTRY);
   const token = randomBytes(16).toString("hex");
   const bridge = await startBridge({
     redisUrl: redis.url,
@@ -39,10 +42,11 @@ export default async function setup(project: TestProject) {
   project.provide("bridgeToken", token);
   project.provide("workerScript", workerScript);
   project.provide("streamsWorkerScript", streamsWorkerScript);
+  project.provide("queueWorkerScript", queueWorkerScript);
   return async () => {
     await bridge.close();
     await redis.stop();
-    for (const script of [workerScript, streamsWorkerScript]) {
+    for (const script of [workerScript, streamsWorkerScript, queueWorkerScript]) {
       rmSync(join(script, ".."), { recursive: true, force: true });
     }
   };
@@ -53,6 +57,9 @@ const WORKER_ENTRY = "src/index.ts";
 
 /** A Worker built with `createWorker({ handlers })`, a handler per stream. */
 const STREAMS_WORKER_ENTRY = "test/worker/fixtures/streams-worker.ts";
+
+/** A Worker built with `createWorker({ queue })`, a Cloudflare Queues consumer. */
+const QUEUE_WORKER_ENTRY = "test/worker/fixtures/queue-worker.ts";
 
 /** Bundles a Worker exactly as `wrangler deploy` would, once per test run. */
 function buildWorker(entry: string): string {

@@ -263,3 +263,31 @@ describe("a publish wakes a drain", () => {
     expect(await d.zRange(slots, 0, -1)).toEqual(["cron-elsewhere"]);
   });
 });
+
+describe("POST /publish with Queues-shaped messages", () => {
+  const worker = useWorker({ PUBLISH_TOKEN: PUBLISH, DRAIN_MODE: "cron" });
+  afterEach(() => ks.cleanup());
+
+  it("adds them as createQueue().send writes them, delayed ones to the delayed set", async () => {
+    const res = await post(worker(), [
+      { body: { orderId: "A-1" } },
+      { body: "hello", contentType: "text", delaySeconds: 60 },
+      { body: "now", contentType: "text" },
+    ]);
+    expect(res.status).toBe(201);
+    const stored = await entries();
+    expect(res.body).toEqual({
+      stream,
+      ids: [stored[0]?.[0], null, stored[1]?.[0]],
+      duplicates: 0,
+    });
+    expect(stored.map(([, pairs]) => pairs)).toEqual([
+      ["body", '{"orderId":"A-1"}', "content_type", "json"],
+      ["body", "now", "content_type", "text"],
+    ]);
+    const delayed = await d.zRange(streamKeys(stream, "g").delayed, 0, -1);
+    expect(delayed.map((member) => JSON.parse(member).p)).toEqual([
+      ["body", "hello", "content_type", "text"],
+    ]);
+  });
+});
