@@ -15,9 +15,21 @@ export type QueueFn = {
 /** The invocation a consumer is called in: the Worker's env and its ExecutionContext. */
 export type Invocation = { env: Record<string, unknown>; ctx: ExecutionContext };
 
-/** The invocation of an HTTP request (hono's `c.env`, `c.executionCtx`). */
-export function invocationOf(c: { env: Record<string, unknown>; executionCtx: ExecutionContext }) {
-  return { env: c.env, ctx: c.executionCtx };
+/**
+ * The invocation of an HTTP request (hono's `c.env`, `c.executionCtx`). `ctx` is read only
+ * when a queue consumer is built: hono throws for a request that came without one (an app
+ * called directly, as in unit tests), and a plain handler never needs it.
+ */
+export function invocationOf(c: {
+  env: Record<string, unknown>;
+  executionCtx: ExecutionContext;
+}): Invocation {
+  return {
+    env: c.env,
+    get ctx() {
+      return c.executionCtx;
+    },
+  };
 }
 
 /**
