@@ -289,7 +289,7 @@ describe("POST /publish with Queues-shaped messages", () => {
       { body: "hello", contentType: "text", delaySeconds: 60 },
     ]);
     expect(res.status).toBe(400);
-    expect(res.body.error?.code).toBe("DELAY_UNSUPPORTED");
+    expect((res.body as ErrorBody).error.code).toBe("DELAY_UNSUPPORTED");
     expect(await entries()).toEqual([]);
   });
 });

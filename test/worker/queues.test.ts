@@ -134,7 +134,7 @@ describe("a Queues consumer on a stream", () => {
     expect(deliveries()).toEqual(["1@1", "1@2"]);
   });
 
-  it("dead-letters a message after MAX_DELIVERIES failed runs, with the reason and the last error", async () => {
+  it("dead-letters a message after MAX_DELIVERIES failed runs, with reason max_deliveries", async () => {
     const m = await worker({ MAX_DELIVERIES: "2" });
     await send([{ n: 1, act: "retry" }]);
     await tick(m, CONSUME);
@@ -146,7 +146,24 @@ describe("a Queues consumer on a stream", () => {
     const [letter] = await dlq();
     const fields = letter?.[1] ?? [];
     expect(fields[fields.indexOf("reason") + 1]).toBe("max_deliveries");
+    expect(fields[fields.indexOf("error") + 1]).toBe(
+      "exceeded MAX_DELIVERIES=2: 2 handler runs failed",
+    );
     expect(await pendingCount(d, stream, GROUP)).toBe(0);
+  });
+
+  it("hands a message published through the Worker to the consumer with no cron fired", async () => {
+    const m = await worker({ DRAIN_MODE: "continuous", PUBLISH_TOKEN: "queues-publisher" });
+    const res = await m.dispatchFetch("http://worker/publish", {
+      method: "POST",
+      headers: { authorization: "Bearer queues-publisher", "content-type": "application/json" },
+      body: JSON.stringify({ body: { report: sink.url, n: 9 } }),
+    });
+    expect(res.status).toBe(201);
+    for (let i = 0; i < 100 && sink.received.length === 0; i++) {
+      await sleep(50);
+    }
+    expect(deliveries()).toEqual(["9@1"]);
   });
 
   it("delivers a message sent with a delay no earlier than the delay", async () => {
