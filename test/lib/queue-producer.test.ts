@@ -43,6 +43,9 @@ describe("createQueue", () => {
   it("is assignable to Cloudflare's Queue type", () => {
     const queue: Queue<unknown> = createQueue(redis, "orders");
     const typed: Queue<{ orderId: string }> = createQueue<{ orderId: string }>(redis, "orders");
+    // What withQueues gives: a producer of unknown bodies, for a binding typed by the user.
+    const bound: Queue<{ orderId: string }> = createQueue(redis, "orders");
+    expect(typeof bound.send).toBe("function");
     expect(typeof queue.send).toBe("function");
     expect(typeof typed.sendBatch).toBe("function");
   });

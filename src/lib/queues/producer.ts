@@ -13,10 +13,16 @@ import { queueDelayed } from "./delayed";
 /** What a queue producer asks of the client. */
 export type QueueRedis = Pick<Redis, "pipeline">;
 
-/** Options of `send`: Cloudflare's, with the content types a stream field can hold. */
+/**
+ * Cloudflare's content types, so that a producer fits a binding typed `Queue<Body>`; only
+ * "json" and "text" are sent: "bytes" and "v8" are refused (a stream field holds text).
+ */
+export type SendContentType = QueueContentType | "bytes" | "v8";
+
+/** Options of `send`: Cloudflare's. */
 export type SendOptions = {
-  /** @default "json" */
-  contentType?: QueueContentType;
+  /** @default "json"; "bytes" and "v8" are refused */
+  contentType?: SendContentType;
   /** Seconds before the message can be delivered, an integer in 0..86,400. @default 0 */
   delaySeconds?: number;
 };
@@ -30,8 +36,8 @@ export type SendBatchOptions = {
 /** One message of `sendBatch`. */
 export type MessageToSend<Body = unknown> = {
   body: Body;
-  /** @default "json" */
-  contentType?: QueueContentType;
+  /** @default "json"; "bytes" and "v8" are refused */
+  contentType?: SendContentType;
   /** Overrides the batch's `delaySeconds`. */
   delaySeconds?: number;
 };
