@@ -3,12 +3,9 @@ import type { MiddlewareHandler } from "hono";
 import { bearerToken, isUnset } from "../lib/config/parsers";
 import { CONFIG_VARIABLES } from "../lib/config/variables";
 import { ConfigError } from "../lib/index";
-import { tokensEqual } from "./auth";
+import { checkBearer } from "./auth";
 import type { Env } from "./env";
 import { HttpError } from "./http-errors";
-
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-const CHALLENGE = { "www-authenticate": 'Bearer realm="redis-streams-worker"' };
 
 /**
  * PUBLISH_TOKEN alone, read before the rest of the env so that only a producer holding it
@@ -40,17 +37,6 @@ export const requirePublisher: MiddlewareHandler<{ Bindings: Env }> = async (c, 
   if (expected === undefined) {
     throw new HttpError(404, "PUBLISH_OFF", "PUBLISH_TOKEN is not set: publishing is off");
   }
-  const given = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
-  if (given === undefined) {
-    throw new HttpError(
-      401,
-      "UNAUTHORIZED",
-      "missing bearer token: send Authorization: Bearer <PUBLISH_TOKEN>",
-      CHALLENGE,
-    );
-  }
-  if (!(await tokensEqual(given, expected))) {
-    throw new HttpError(401, "UNAUTHORIZED", "invalid bearer token", CHALLENGE);
-  }
+  await checkBearer(c.req.header("authorization"), expected, "PUBLISH_TOKEN");
   await next();
 };
