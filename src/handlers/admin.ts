@@ -25,6 +25,7 @@ import {
   QueryError,
   singleParam,
 } from "./query";
+import { invocationOf } from "./queue-consumer";
 import { type HandlerOptions, handlerFor, selectStream } from "./streams";
 
 /**
@@ -153,7 +154,7 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
     const max = parseMax(query(c, "max"), config.maxMessages);
     const budgetMs = parseBudgetMs(query(c, "budgetMs"), config.timeBudgetMs);
     const continuous = parseContinuous(query(c, "continuous"));
-    const handler = handlerFor(c.var.configs, c.var.index, options);
+    const handler = handlerFor(c.var.configs, c.var.index, options, invocationOf(c));
     const consumer = httpConsumerName(c.req.header("cf-ray"));
     const tagged = c.var.configs.length > 1;
     const input = { config, redis, consumer, handler, max, budgetMs, tagged };
@@ -166,7 +167,7 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
 
   admin.post("/sweep", requireAdmin, withConfig, async (c) => {
     const { config, redis } = c.var;
-    const handler = handlerFor(c.var.configs, c.var.index, options);
+    const handler = handlerFor(c.var.configs, c.var.index, options, invocationOf(c));
     const consumer = httpConsumerName(c.req.header("cf-ray"));
     const tagged = c.var.configs.length > 1;
     const report = await runSweep({ config, redis, consumer, handler, tagged });

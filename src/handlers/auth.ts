@@ -42,17 +42,30 @@ export const requireAdmin: MiddlewareHandler<{ Bindings: Record<string, unknown>
   if (expected === undefined) {
     throw new HttpError(403, "ADMIN_DISABLED", "ADMIN_TOKEN is not set: admin endpoints are off");
   }
-  const given = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
+  await checkBearer(c.req.header("authorization"), expected, "ADMIN_TOKEN");
+  await next();
+};
+
+/**
+ * Checks an `Authorization` header against the token of variable `name`, in constant time.
+ * @throws HttpError 401 when the bearer token is missing (the answer says which one to send)
+ *   or wrong; neither answer nor log ever shows a token
+ */
+export async function checkBearer(
+  header: string | undefined,
+  expected: string,
+  name: string,
+): Promise<void> {
+  const given = BEARER.exec(header ?? "")?.[1];
   if (given === undefined) {
     throw new HttpError(
       401,
       "UNAUTHORIZED",
-      "missing bearer token: send Authorization: Bearer <ADMIN_TOKEN>",
+      `missing bearer token: send Authorization: Bearer <${name}>`,
       CHALLENGE,
     );
   }
   if (!(await tokensEqual(given, expected))) {
     throw new HttpError(401, "UNAUTHORIZED", "invalid bearer token", CHALLENGE);
   }
-  await next();
-};
+}

@@ -8,7 +8,8 @@ import { FanOutController } from "../lib/fanout/controller";
 import { type RequestShares, splitRequests } from "../lib/fanout/plan";
 import { MAX_CONSUMER_NAME_LENGTH, RANGES, RequestBudget, type ResolvedConfig } from "../lib/index";
 import { INTERNAL_DRAIN_PATH } from "./internal";
-import { type JobInput, runContinuousDrain, streamTags } from "./jobs";
+import { type JobInput, streamTags } from "./job-input";
+import { runContinuousDrain } from "./jobs";
 import { log, logError } from "./log";
 
 export type FanOutInput = JobInput & {

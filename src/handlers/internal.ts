@@ -18,6 +18,7 @@ import { HttpError } from "./http-errors";
 import { runContinuousDrain, SLOT_GRACE_MS } from "./jobs";
 import { log, logError } from "./log";
 import { parseBudgetMs, singleParam } from "./query";
+import { invocationOf } from "./queue-consumer";
 import { handlerFor, selectStream } from "./streams";
 
 /** Where an extra drain is started: the route below, reached through `SELF`. */
@@ -43,7 +44,7 @@ export function createInternal(options: AdminOptions = {}): Hono<{ Bindings: Env
     const config = configs[index] as ResolvedConfig;
     const redis = redisFor(config.url, config.token);
     const budgetMs = parseBudgetMs(param("budgetMs"), config.cronBudgetMs);
-    const handler = handlerFor(configs, index, options);
+    const handler = handlerFor(configs, index, options, invocationOf(c));
     const consumer = httpConsumerName(c.req.header("cf-ray"));
     const { stream, group, maxParallelDrains: max } = config;
     const take = { redis, stream, group, consumer, budget: new RequestBudget(SCRIPT_MAX_REQUESTS) };

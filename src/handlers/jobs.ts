@@ -1,75 +1,18 @@
-/** @module The two jobs (drain, sweep) built from the resolved config, shared by cron and HTTP. */
-import type { Redis } from "@upstash/redis/cloudflare";
 import { toReportError } from "../lib/errors";
 import { releaseSlot, takeSlot } from "../lib/fanout/slots";
 import {
   type DrainOptions,
   type DrainReport,
   drain,
-  type MessageHandler,
   RANGES,
   RequestBudget,
-  type ResolvedConfig,
   type SweepReport,
   sweep,
 } from "../lib/index";
+import { isQueueConsumer } from "../lib/queues/consumer";
 import { SCRIPT_MAX_REQUESTS } from "../lib/redis/script";
+import { common, type JobInput, streamTags } from "./job-input";
 import { log, logError } from "./log";
-
-export type JobInput = {
-  config: ResolvedConfig;
-  redis: Redis;
-  consumer: string;
-  handler: MessageHandler;
-  signal?: AbortSignal;
-  /**
-   * The requests it may send, shared with the other streams of a tick (a `RequestPool`
-   * share); without it, a budget of MAX_REQUESTS (or `maxRequests`) of its own.
-   */
-  budget?: RequestBudget;
-  /** Several streams are configured: each log line says which stream and group it is about. */
-  tagged?: boolean;
-};
-
-/** Events logged at error level: data at risk, or a state an operator did not choose. */
-const LOUD = new Set([
-  "group_recreated",
-  "redis_error",
-  "dlq_full",
-  "dead_letter_failed",
-  "acks_left_pending",
-]);
-
-/** Which stream and group a log line is about, when several streams are configured. */
-export const streamTags = (input: JobInput) =>
-  input.tagged ? { stream: input.config.stream, group: input.config.group } : {};
-
-/** What both jobs take from the config: the stream, its group and their shared limits. */
-function common(input: JobInput) {
-  const { config: c } = input;
-  return {
-    redis: input.redis,
-    stream: c.stream,
-    group: c.group,
-    consumer: input.consumer,
-    handler: input.handler,
-    concurrency: c.concurrency,
-    maxRequests: c.maxRequests,
-    minIdleMs: c.minIdleMs,
-    dlqStream: c.dlqStream,
-    dlqMaxLen: c.dlqMaxLen,
-    signal: input.signal,
-    budget: input.budget,
-    // Each event is one log line, tagged with the invocation's consumer; the ones an
-    // operator must see go out at error level.
-    onEvent: ({ event, ...rest }: { event: string }) =>
-      (LOUD.has(event) ? logError : log)(event, {
-        consumer: input.consumer,
-        ...streamTags(input),
-        ...rest,
-      }),
-  };
-}
 
 export type DrainInput = JobInput & {
   /** Most messages read. @default MAX_MESSAGES */
@@ -104,6 +47,8 @@ function drainOptions(
     noAck: c.noAck,
     idempotencyTtlS: c.idempotencyTtlS,
     groupStartId: c.groupStartId,
+    // Delayed messages are the Queues API's: its consumers move them in when due.
+    delayed: isQueueConsumer(input.handler),
     ...(input.continuous ? { poll } : {}),
     onBatch: input.onBatch,
     onFirstEntries,
@@ -242,6 +187,7 @@ export async function runSweep(input: JobInput): Promise<SweepReport> {
     maxBackoffMs: c.maxBackoffMs,
     trim: c.trim,
     idempotencyTtlS: c.idempotencyTtlS,
+    retryDelays: isQueueConsumer(input.handler),
   });
   log("sweep", { ...streamTags(input), ...report });
   return report;

@@ -1,12 +1,10 @@
 /** @module `POST /publish`: producers add messages through the Worker, which wakes a drain. */
 import type { Redis } from "@upstash/redis/cloudflare";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { bearerToken, isUnset } from "../lib/config/parsers";
-import { CONFIG_VARIABLES } from "../lib/config/variables";
 import { toReportError } from "../lib/errors";
 import {
-  ConfigError,
+  addDelayed,
   httpConsumerName,
   type MessageHandler,
   PublishInputError,
@@ -16,15 +14,22 @@ import {
   RequestBudget,
   type ResolvedConfig,
 } from "../lib/index";
-import { parsePublishBody } from "../lib/publish/body";
-import { tokensEqual } from "./auth";
+import { idsInBodyOrder, type PublishBody, parsePublishBody } from "../lib/publish/body";
 import { redisFor } from "./client";
 import type { Env } from "./env";
 import { HttpError } from "./http-errors";
 import { runContinuousDrain } from "./jobs";
 import { log, logError } from "./log";
+import { requirePublisher } from "./publish-auth";
 import { singleParam } from "./query";
-import { type HandlerOptions, resolveHandler, selectStream } from "./streams";
+import { type Invocation, invocationOf } from "./queue-consumer";
+import {
+  type HandlerOptions,
+  handlerFor,
+  queueFnFor,
+  resolveHandler,
+  selectStream,
+} from "./streams";
 
 /**
  * Largest request body: the largest MAX_MESSAGE_BYTES allowed (9 MiB), under Upstash's 10 MiB
@@ -38,54 +43,6 @@ export const MAX_PUBLISH_BODY_BYTES = RANGES.maxMessageBytes[1];
  */
 export const WAKE_BUDGET_MS = 20_000;
 
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-const CHALLENGE = { "www-authenticate": 'Bearer realm="redis-streams-worker"' };
-
-/**
- * PUBLISH_TOKEN alone, read before the rest of the env so that only a producer holding it
- * sees configuration errors.
- * @throws ConfigError naming PUBLISH_TOKEN (never its value) when it could never be sent as a
- *   bearer token
- */
-function publishTokenOf(env: Env): string | undefined {
-  const raw = env.PUBLISH_TOKEN;
-  if (isUnset(raw)) {
-    return undefined;
-  }
-  const token = bearerToken(raw);
-  if (typeof token !== "string") {
-    const expected = CONFIG_VARIABLES.find((v) => v.name === "PUBLISH_TOKEN")?.expected;
-    throw new ConfigError("PUBLISH_TOKEN", `PUBLISH_TOKEN must be ${expected}, got <redacted>`);
-  }
-  return token;
-}
-
-/**
- * Lets a request through only with `Authorization: Bearer $PUBLISH_TOKEN`, compared in
- * constant time as the admin token is; ADMIN_TOKEN does not open it.
- * @throws HttpError 404 `PUBLISH_OFF` when PUBLISH_TOKEN is unset, 401 when the token is
- *   missing or wrong
- */
-const requirePublisher: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const expected = publishTokenOf(c.env);
-  if (expected === undefined) {
-    throw new HttpError(404, "PUBLISH_OFF", "PUBLISH_TOKEN is not set: publishing is off");
-  }
-  const given = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
-  if (given === undefined) {
-    throw new HttpError(
-      401,
-      "UNAUTHORIZED",
-      "missing bearer token: send Authorization: Bearer <PUBLISH_TOKEN>",
-      CHALLENGE,
-    );
-  }
-  if (!(await tokensEqual(given, expected))) {
-    throw new HttpError(401, "UNAUTHORIZED", "invalid bearer token", CHALLENGE);
-  }
-  await next();
-};
-
 const tooLarge = (): never => {
   throw new HttpError(
     413,
@@ -96,6 +53,24 @@ const tooLarge = (): never => {
 
 /** What a woken drain runs; default: the webhook handler (TARGET_URL). */
 export type PublishRouteOptions = HandlerOptions;
+
+/**
+ * The handler a woken drain of `configs[index]` runs, or undefined when it has none (no
+ * handler, no queue consumer, no target URL): the publish stands, the next tick says why.
+ */
+function handlerOrNone(
+  configs: readonly ResolvedConfig[],
+  index: number,
+  options: HandlerOptions,
+  invocation: Invocation,
+): MessageHandler | undefined {
+  const config = configs[index];
+  const { stream } = config ?? { stream: "" };
+  const some = options.handlers?.[stream] ?? queueFnFor(stream, options) ?? options.handler;
+  return some !== undefined || config?.targetUrl !== undefined
+    ? handlerFor(configs, index, options, invocation)
+    : undefined;
+}
 
 /** `POST /publish`; `options.handler` is what a drain woken by a publish runs. */
 export function createPublish(options: PublishRouteOptions = {}): Hono<{ Bindings: Env }> {
@@ -111,25 +86,36 @@ export function createPublish(options: PublishRouteOptions = {}): Hono<{ Binding
       // The stream, whatever its groups: each configured group of it is woken.
       const group = configs.find((each) => each.stream === named)?.group;
       const config = configs[selectStream(configs, named, group)] as ResolvedConfig;
-      const messages = await asBadRequest(() => messagesOf(c, config.maxMessageBytes));
+      const body = await asBadRequest(() => messagesOf(c, config.maxMessageBytes));
+      const { messages, delayed } = body;
       const redis = redisFor(config.url, config.token);
       const budget = new RequestBudget(config.maxRequests);
       const { stream } = config;
+      if (delayed.length > 0 && queueFnFor(stream, options) === undefined) {
+        throw new HttpError(
+          400,
+          "DELAY_UNSUPPORTED",
+          `delaySeconds needs a queue consumer on stream ${JSON.stringify(stream)} (createWorker({ queue })): its drains are the ones that move delayed messages in when due`,
+        );
+      }
       const { ids, duplicates } = await asBadRequest(() =>
         publish({ redis, stream, messages, budget }),
       );
-      log("publish", { stream, messages: ids.length, duplicates, requests: budget.used });
+      // Delayed messages wait in the delayed set: a drain moves them into the stream when due.
+      await addDelayed({ redis, stream, budget, messages: delayed });
+      const counts = { messages: ids.length, delayed: delayed.length, duplicates };
+      log("publish", { stream, ...counts, requests: budget.used });
       // Duplicates only: nothing new to drain.
       if (duplicates < ids.length) {
-        configs.forEach((each) => {
+        configs.forEach((each, index) => {
           if (each.stream === stream) {
-            const handler = options.handlers?.[stream] ?? options.handler;
+            const handler = handlerOrNone(configs, index, options, invocationOf(c));
             const tagged = configs.length > 1;
             wake(c, { config: each, redis, handler, used: budget.used, tagged });
           }
         });
       }
-      return c.json({ stream, ids, duplicates }, 201);
+      return c.json({ stream, ids: idsInBodyOrder(ids, body), duplicates }, 201);
     },
   );
 
@@ -137,11 +123,11 @@ export function createPublish(options: PublishRouteOptions = {}): Hono<{ Binding
 }
 
 /**
- * The body's messages.
+ * The body's messages: those added now and the delayed ones.
  * @throws PublishInputError when the body is not JSON or not messages
  * @throws HttpError 413 `MESSAGE_TOO_LARGE` naming the first message over MAX_MESSAGE_BYTES
  */
-async function messagesOf(c: Context<{ Bindings: Env }>, maxBytes: number) {
+async function messagesOf(c: Context<{ Bindings: Env }>, maxBytes: number): Promise<PublishBody> {
   const text = await c.req.text();
   let body: unknown;
   try {
@@ -154,7 +140,8 @@ async function messagesOf(c: Context<{ Bindings: Env }>, maxBytes: number) {
       { cause: e },
     );
   }
-  const { messages, bytes } = parsePublishBody(body, c.req.header("idempotency-key"));
+  const parsed = parsePublishBody(body, c.req.header("idempotency-key"));
+  const { bytes } = parsed;
   const index = bytes.findIndex((n) => n > maxBytes);
   if (index >= 0) {
     throw new HttpError(
@@ -163,7 +150,7 @@ async function messagesOf(c: Context<{ Bindings: Env }>, maxBytes: number) {
       `message ${index} is ${bytes[index]} bytes of JSON, more than MAX_MESSAGE_BYTES (${maxBytes})`,
     );
   }
-  return messages;
+  return parsed;
 }
 
 /** Runs `parse`, answering its PublishInputError as a 400 naming what was wrong. */

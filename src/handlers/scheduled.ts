@@ -48,7 +48,7 @@ async function run(
   let jobs: StreamJob[];
   try {
     const configs = parseStreamConfigs(env);
-    const handlers = handlersOf(configs, options);
+    const handlers = handlersOf(configs, options, { env, ctx });
     jobs = configs.map((config, i) => ({ config, handler: handlers[i] as MessageHandler }));
   } catch (e) {
     if (!(e instanceof ConfigError)) {

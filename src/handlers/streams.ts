@@ -2,6 +2,7 @@
 import { entryLabel } from "../lib/config/streams";
 import { ConfigError, type MessageHandler, type ResolvedConfig } from "../lib/index";
 import { HttpError } from "./http-errors";
+import { type Invocation, type QueueFn, queueHandler } from "./queue-consumer";
 import { createWebhookHandler } from "./webhook-handler";
 
 /**
@@ -22,15 +23,25 @@ export function resolveHandler(config: ResolvedConfig, handler?: MessageHandler)
   );
 }
 
-/** The handlers a Worker is built with (`createWorker`). */
+/**
+ * The handlers a Worker is built with (`createWorker`): per message (`handler`, `handlers`)
+ * or, as Cloudflare Queues calls them, per batch (`queue`, `queues`).
+ */
 export type HandlerOptions = {
-  /** The handler of every stream without one of its own in `handlers`. */
+  /** The handler of every stream without one of its own in `handlers` or `queues`. */
   handler?: MessageHandler;
   /**
    * A handler per stream name (`{ "orders:payments": pay, emails: send }`); a stream without
    * one runs `handler`, else POSTs to its target URL.
    */
   handlers?: Readonly<Record<string, MessageHandler>>;
+  /**
+   * A Cloudflare Queues consumer, `async queue(batch, env, ctx)`, for every stream without a
+   * handler of its own; `batch.queue` tells the streams apart. Not with `handler`.
+   */
+  queue?: QueueFn;
+  /** A Queues consumer per stream name, as `handlers` is per message. */
+  queues?: Readonly<Record<string, QueueFn>>;
 };
 
 /** `"a", "b" and "c"`: the configured streams, for errors that list them. */
@@ -47,12 +58,21 @@ export function handlerFor(
   configs: readonly ResolvedConfig[],
   index: number,
   options: HandlerOptions,
+  invocation?: Invocation,
 ): MessageHandler {
   const config = configs[index];
   if (config === undefined) {
     throw new RangeError(`no stream entry ${index}`);
   }
-  const own = options.handlers?.[config.stream] ?? options.handler;
+  const { stream } = config;
+  const queue = queueFnFor(stream, options);
+  if (queue !== undefined) {
+    if (invocation === undefined) {
+      throw new RangeError("a queue consumer needs the invocation's env and ctx");
+    }
+    return queueHandler(config, queue, invocation);
+  }
+  const own = options.handlers?.[stream] ?? options.handler;
   if (own !== undefined || config.targetUrl !== undefined || configs.length === 1) {
     return resolveHandler(config, own);
   }
@@ -64,6 +84,17 @@ export function handlerFor(
 }
 
 /**
+ * The Queues consumer of `stream`, if that is what handles it: its own in `queues`, else
+ * `queue` when it has no handler of its own and no default `handler` is given.
+ */
+export function queueFnFor(stream: string, options: HandlerOptions): QueueFn | undefined {
+  if (options.handlers?.[stream] !== undefined) {
+    return undefined;
+  }
+  return options.queues?.[stream] ?? (options.handler ? undefined : options.queue);
+}
+
+/**
  * Every stream's handler, in the order of `configs`, once the handler names are checked.
  * @throws ConfigError naming a key of `handlers` that is no configured stream (a typo would
  *   leave that stream to the default handler), or the first stream without a handler
@@ -71,17 +102,42 @@ export function handlerFor(
 export function handlersOf(
   configs: readonly ResolvedConfig[],
   options: HandlerOptions,
+  invocation?: Invocation,
 ): MessageHandler[] {
+  checkHandlerOptions(configs, options);
+  return configs.map((_, i) => handlerFor(configs, i, options, invocation));
+}
+
+/**
+ * @throws ConfigError naming a key of `handlers` or `queues` that is no configured stream (a
+ *   typo would leave that stream to the default handler), a stream in both, or `handler`
+ *   given beside `queue`
+ */
+function checkHandlerOptions(configs: readonly ResolvedConfig[], options: HandlerOptions): void {
   const streams = new Set(configs.map((c) => c.stream));
-  const unknown = Object.keys(options.handlers ?? {}).filter((name) => !streams.has(name));
-  if (unknown.length > 0) {
-    const names = unknown.map((n) => `handlers[${JSON.stringify(n)}]`).join(", ");
+  for (const option of ["handlers", "queues"] as const) {
+    const unknown = Object.keys(options[option] ?? {}).filter((name) => !streams.has(name));
+    if (unknown.length > 0) {
+      const names = unknown.map((n) => `${option}[${JSON.stringify(n)}]`).join(", ");
+      throw new ConfigError(
+        option,
+        `${names} of createWorker ${unknown.length === 1 ? "names no" : "name no"} configured stream: the configured streams are ${listed(configs)}`,
+      );
+    }
+  }
+  const both = Object.keys(options.queues ?? {}).filter((name) => options.handlers?.[name]);
+  if (both.length > 0) {
     throw new ConfigError(
-      "handlers",
-      `${names} of createWorker ${unknown.length === 1 ? "names no" : "name no"} configured stream: the configured streams are ${listed(configs)}`,
+      "queues",
+      `stream ${JSON.stringify(both[0])} has both handlers[] and queues[] in createWorker: give it one`,
     );
   }
-  return configs.map((_, i) => handlerFor(configs, i, options));
+  if (options.handler !== undefined && options.queue !== undefined) {
+    throw new ConfigError(
+      "queue",
+      "createWorker has both handler and queue as the default: pass one (per stream, use handlers or queues)",
+    );
+  }
 }
 
 /**

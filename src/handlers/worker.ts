@@ -29,3 +29,7 @@ export function createWorker(options: WorkerOptions = {}) {
 
 export type { HandlerContext, MessageHandler, StreamMessage } from "../lib/index";
 export { PermanentError } from "../lib/index";
+export type { QueueBatch, QueueMessage, QueueRetryOptions } from "../lib/queues/batch";
+export { createQueue, type QueueProducer } from "../lib/queues/producer";
+export { withQueues } from "./queue-bindings";
+export type { QueueFn } from "./queue-consumer";

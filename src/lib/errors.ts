@@ -224,3 +224,21 @@ export function errorMessage(e: unknown): string {
     return String(e);
   }
 }
+
+/**
+ * A message given to a queue's `send` or `sendBatch` cannot be sent as given: a content type
+ * other than `json` or `text`, a `delaySeconds` outside 0 to 86,400, a body that cannot be
+ * JSON (or is not a string under `text`), a message over the size limit, a batch of more than
+ * 100. Nothing of the call is sent. The message names the message's index and what was wrong,
+ * never the body.
+ */
+export class QueueSendError extends StreamsWorkerError {
+  override readonly name = "QueueSendError";
+  /** Position of the offending message in the batch (0 for `send`); undefined for the batch. */
+  readonly index: number | undefined;
+
+  constructor(message: string, place: { index?: number } = {}, options?: StreamsErrorOptions) {
+    super("QUEUE_SEND_INVALID", message, options);
+    this.index = place.index;
+  }
+}

@@ -48,6 +48,7 @@ export {
   PermanentError,
   PublishInputError,
   type PublishInputPlace,
+  QueueSendError,
   RedisCommandError,
   type RedisFailureKind,
   ReplyShapeError,
@@ -67,6 +68,7 @@ export { recordGroupPosition } from "./group/position";
 export { type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
 export { isPermanentError } from "./handling/outcome";
+export { RetryLaterError } from "./handling/retry";
 export {
   MAX_PUBLISH_PAIRS,
   type PublishMessage,
@@ -75,6 +77,49 @@ export {
   type PublishResult,
   publish,
 } from "./publish/publish";
+export type {
+  QueueBatch,
+  QueueBatchMetadata,
+  QueueMessage,
+  QueueRetryOptions,
+} from "./queues/batch";
+export {
+  BODY_FIELD,
+  CONTENT_TYPE_FIELD,
+  decodeBody,
+  encodeBody,
+  type QueueContentType,
+} from "./queues/body";
+export {
+  isQueueConsumer,
+  QueueConsumer,
+  type QueueConsumerOptions,
+  type QueueHandler,
+} from "./queues/consumer";
+export { InvalidDelayError } from "./queues/delay";
+export {
+  type AddDelayedOptions,
+  addDelayed,
+  type DelayedMessage,
+  delayedKey,
+  PROMOTE_DUE,
+  type PromoteOptions,
+  type PromoteResult,
+  parsePromoteReply,
+  promoteDue,
+  promoteDueArgs,
+} from "./queues/delayed";
+export {
+  type BacklogMetrics,
+  createQueue,
+  type MessageToSend,
+  type QueueOptions,
+  type QueueProducer,
+  type QueueRedis,
+  type SendBatchOptions,
+  type SendOptions,
+  type SendResult,
+} from "./queues/producer";
 export { RequestBudget } from "./redis/budget";
 export type { StreamsRedis } from "./redis/calls";
 export { createStreamsRedis, type StreamsRedisOptions } from "./redis/client";

@@ -54,6 +54,7 @@ function badValues(name: string): Binding[] {
     case "STREAM":
     case "GROUP":
     case "DLQ_STREAM":
+    case "QUEUE_BODY_FIELD":
       return ["with\nnewline", "tab\there", "x".repeat(257), "\u0085nel", true, { a: 1 }];
     case "STREAMS":
       return ["not json", "[]", "{}", 42, true, '[{"stream":"a"}]', [{ stream: "a" }]];

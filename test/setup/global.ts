@@ -19,6 +19,16 @@ declare module "vitest" {
     workerScript: string;
     /** The test Worker with a handler per stream (test/worker/fixtures/streams-worker.ts). */
     streamsWorkerScript: string;
+    /** The test Worker with a Queues consumer (test/worker/fixtures/queue-worker.ts). */
+    queueWorkerScript: string;
+    /** Cloudflare's "Get started" Worker for Queues (test/worker/fixtures/cf-get-started.ts). */
+    cfGetStartedScript: string;
+    /** create-cloudflare's `queues` template (test/worker/fixtures/cf-queues-template.ts). */
+    cfQueuesTemplateScript: string;
+    /** Cloudflare's batching and retries page (test/worker/fixtures/cf-batching-retries.ts). */
+    cfBatchingRetriesScript: string;
+    /** Cloudflare's rate-limit tutorial Worker (test/worker/fixtures/cf-rate-limit.ts). */
+    cfRateLimitScript: string;
   }
 }
 
@@ -26,6 +36,11 @@ export default async function setup(project: TestProject) {
   const redis = await findRedis();
   const workerScript = buildWorker(WORKER_ENTRY);
   const streamsWorkerScript = buildWorker(STREAMS_WORKER_ENTRY);
+  const queueWorkerScript = buildWorker(QUEUE_WORKER_ENTRY);
+  const cfGetStartedScript = buildWorker(CF_GET_STARTED_ENTRY);
+  const cfQueuesTemplateScript = buildWorker(CF_QUEUES_TEMPLATE_ENTRY);
+  const cfBatchingRetriesScript = buildWorker(CF_BATCHING_RETRIES_ENTRY);
+  const cfRateLimitScript = buildWorker(CF_RATE_LIMIT_ENTRY);
   const token = randomBytes(16).toString("hex");
   const bridge = await startBridge({
     redisUrl: redis.url,
@@ -39,10 +54,23 @@ export default async function setup(project: TestProject) {
   project.provide("bridgeToken", token);
   project.provide("workerScript", workerScript);
   project.provide("streamsWorkerScript", streamsWorkerScript);
+  project.provide("queueWorkerScript", queueWorkerScript);
+  project.provide("cfGetStartedScript", cfGetStartedScript);
+  project.provide("cfQueuesTemplateScript", cfQueuesTemplateScript);
+  project.provide("cfBatchingRetriesScript", cfBatchingRetriesScript);
+  project.provide("cfRateLimitScript", cfRateLimitScript);
   return async () => {
     await bridge.close();
     await redis.stop();
-    for (const script of [workerScript, streamsWorkerScript]) {
+    for (const script of [
+      workerScript,
+      streamsWorkerScript,
+      queueWorkerScript,
+      cfGetStartedScript,
+      cfQueuesTemplateScript,
+      cfBatchingRetriesScript,
+      cfRateLimitScript,
+    ]) {
       rmSync(join(script, ".."), { recursive: true, force: true });
     }
   };
@@ -53,6 +81,15 @@ const WORKER_ENTRY = "src/index.ts";
 
 /** A Worker built with `createWorker({ handlers })`, a handler per stream. */
 const STREAMS_WORKER_ENTRY = "test/worker/fixtures/streams-worker.ts";
+
+/** A Worker built with `createWorker({ queue })`, a Cloudflare Queues consumer. */
+const QUEUE_WORKER_ENTRY = "test/worker/fixtures/queue-worker.ts";
+
+/** Cloudflare's own Queues examples, each unchanged behind `createWorker({ queue })`. */
+const CF_GET_STARTED_ENTRY = "test/worker/fixtures/cf-get-started.ts";
+const CF_QUEUES_TEMPLATE_ENTRY = "test/worker/fixtures/cf-queues-template.ts";
+const CF_BATCHING_RETRIES_ENTRY = "test/worker/fixtures/cf-batching-retries.ts";
+const CF_RATE_LIMIT_ENTRY = "test/worker/fixtures/cf-rate-limit.ts";
 
 /** Bundles a Worker exactly as `wrangler deploy` would, once per test run. */
 function buildWorker(entry: string): string {

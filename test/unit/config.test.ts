@@ -50,6 +50,9 @@ describe("parseConfig", () => {
       maxParallelDrains: DEFAULTS.maxParallelDrains,
       publishToken: undefined,
       maxMessageBytes: DEFAULTS.maxMessageBytes,
+      retryDelayS: DEFAULTS.retryDelayS,
+      maxBatchTimeoutMs: DEFAULTS.maxBatchTimeoutMs,
+      queueBodyField: DEFAULTS.queueBodyField,
     });
   });
 
@@ -355,6 +358,9 @@ describe("CONFIG_VARIABLES", () => {
       "MAX_PARALLEL_DRAINS",
       "PUBLISH_TOKEN",
       "MAX_MESSAGE_BYTES",
+      "RETRY_DELAY_S",
+      "MAX_BATCH_TIMEOUT_MS",
+      "QUEUE_BODY_FIELD",
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PublishInputError } from "../../src/lib/errors";
-import { MAX_PUBLISH_BATCH, parsePublishBody } from "../../src/lib/publish/body";
+import { idsInBodyOrder, MAX_PUBLISH_BATCH, parsePublishBody } from "../../src/lib/publish/body";
 
 /** The error `parsePublishBody` throws, as a plain object. */
 function refusal(body: unknown, headerKey?: string) {
@@ -132,5 +132,127 @@ describe("parsePublishBody", () => {
 
   it("refuses a header key that differs from the body's", () => {
     expect(refusal({ fields: { a: "1" }, idempotencyKey: "a" }, "b").message).toContain("differ");
+  });
+});
+
+describe("parsePublishBody with Queues-shaped messages", () => {
+  it("encodes a body as the fields body and content_type, json by default", () => {
+    expect(parsePublishBody({ body: { orderId: "A-1" } }, undefined)).toMatchObject({
+      messages: [
+        {
+          fields: [
+            ["body", '{"orderId":"A-1"}'],
+            ["content_type", "json"],
+          ],
+        },
+      ],
+      delayed: [],
+    });
+  });
+
+  it("keeps a text body as the string", () => {
+    const body = { body: "hello", contentType: "text" };
+    expect(parsePublishBody(body, undefined).messages[0]?.fields).toEqual([
+      ["body", "hello"],
+      ["content_type", "text"],
+    ]);
+  });
+
+  it("lists a delayed message apart, with its place in the body", () => {
+    const out = parsePublishBody(
+      [{ fields: { a: "1" } }, { body: [1], delaySeconds: 30 }, { body: 2, delaySeconds: 0 }],
+      undefined,
+    );
+    expect(out.messages.map((m) => m.fields)).toEqual([
+      [["a", "1"]],
+      [
+        ["body", "2"],
+        ["content_type", "json"],
+      ],
+    ]);
+    expect(out.delayed).toEqual([
+      {
+        index: 1,
+        delaySeconds: 30,
+        pairs: [
+          ["body", "[1]"],
+          ["content_type", "json"],
+        ],
+      },
+    ]);
+  });
+
+  it("gives an immediate Queues-shaped message its idempotency key", () => {
+    expect(parsePublishBody({ body: 1 }, "k1").messages).toEqual([
+      {
+        fields: [
+          ["body", "1"],
+          ["content_type", "json"],
+        ],
+        idempotencyKey: "k1",
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      "fields and body together",
+      [{ fields: { a: "1" } }, { fields: { a: "1" }, body: 1 }],
+      'message 1 has both "fields" and "body": send one of them',
+    ],
+    [
+      "a text body that is not a string",
+      { body: 5, contentType: "text" },
+      'message 0: contentType "text" needs a string body, got a number',
+    ],
+    [
+      "the bytes content type",
+      { body: "x", contentType: "bytes" },
+      'message 0: contentType "bytes" is not supported',
+    ],
+    [
+      "a delay over 24 hours",
+      { body: 1, delaySeconds: 86_401 },
+      "message 0: delaySeconds must be an integer between 0 and 86400 (24 hours), got 86401",
+    ],
+    [
+      "a delay that is not an integer",
+      { body: 1, delaySeconds: "5" },
+      "message 0: delaySeconds must be an integer between 0 and 86400 (24 hours), got a string",
+    ],
+    [
+      "an idempotency key on a delayed message",
+      { body: 1, delaySeconds: 5, idempotencyKey: "k" },
+      "message 0: idempotencyKey cannot go with delaySeconds",
+    ],
+    [
+      "an unknown property beside body",
+      { body: 1, delay: 5 },
+      'message 0: unknown property "delay"',
+    ],
+    [
+      "delaySeconds beside fields",
+      { fields: { a: "1" }, delaySeconds: 5 },
+      'message 0: unknown property "delaySeconds"',
+    ],
+  ])("refuses %s, naming the message", (_, body, text) => {
+    const out = refusal(body);
+    expect(out.message).toContain(text);
+    expect(out.index).toBe(Array.isArray(body) ? 1 : 0);
+  });
+});
+
+describe("idsInBodyOrder", () => {
+  it("puts null in the place of each delayed message", () => {
+    const body = parsePublishBody(
+      [
+        { body: 1, delaySeconds: 5 },
+        { fields: { a: "1" } },
+        { body: 2, delaySeconds: 5 },
+        { body: 3 },
+      ],
+      undefined,
+    );
+    expect(idsInBodyOrder(["1-0", "2-0"], body)).toEqual([null, "1-0", null, "2-0"]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Miniflare } from "miniflare";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { streamKeys } from "../../src/lib/index";
 import { useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
@@ -26,13 +26,14 @@ afterAll(async () => {
 });
 
 /** One Worker per describe block: starting Miniflare is the slow part. */
-function useWorker(bindings: Record<string, string | undefined>): () => Miniflare {
+function useWorker(bindings: Record<string, string | undefined>, script?: string): () => Miniflare {
   let mf: Miniflare | undefined;
   beforeAll(async () => {
     logs = [];
     mf = await startWorker(
       { STREAM: stream, GROUP: "g", ADMIN_TOKEN: ADMIN, TARGET_URL: target.url, ...bindings },
       logs,
+      script === undefined ? {} : { script },
     );
   });
   afterAll(async () => {
@@ -261,5 +262,56 @@ describe("a publish wakes a drain", () => {
     const [id] = res.body.ids as string[];
     expect(target.deliveries.map((x) => x.id)).not.toContain(id);
     expect(await d.zRange(slots, 0, -1)).toEqual(["cron-elsewhere"]);
+  });
+});
+
+describe("POST /publish with Queues-shaped messages", () => {
+  const worker = useWorker({ PUBLISH_TOKEN: PUBLISH, DRAIN_MODE: "cron" });
+  afterEach(() => ks.cleanup());
+
+  it("adds them as createQueue().send writes them", async () => {
+    const res = await post(worker(), [
+      { body: { orderId: "A-1" } },
+      { body: "now", contentType: "text" },
+    ]);
+    expect(res.status).toBe(201);
+    const stored = await entries();
+    expect(res.body).toEqual({ stream, ids: stored.map(([id]) => id), duplicates: 0 });
+    expect(stored.map(([, pairs]) => pairs)).toEqual([
+      ["body", '{"orderId":"A-1"}', "content_type", "json"],
+      ["body", "now", "content_type", "text"],
+    ]);
+  });
+
+  it("refuses a delayed one with 400 when no queue consumer would move it in, adding nothing", async () => {
+    const res = await post(worker(), [
+      { body: "now", contentType: "text" },
+      { body: "hello", contentType: "text", delaySeconds: 60 },
+    ]);
+    expect(res.status).toBe(400);
+    expect((res.body as ErrorBody).error.code).toBe("DELAY_UNSUPPORTED");
+    expect(await entries()).toEqual([]);
+  });
+});
+
+describe("POST /publish of delayed messages to a queue consumer's stream", () => {
+  const worker = useWorker(
+    { PUBLISH_TOKEN: PUBLISH, DRAIN_MODE: "cron" },
+    inject("queueWorkerScript"),
+  );
+  afterEach(() => ks.cleanup());
+
+  it("adds the delayed ones to the delayed set, the others to the stream", async () => {
+    const res = await post(worker(), [
+      { body: { orderId: "A-1" } },
+      { body: "hello", contentType: "text", delaySeconds: 60 },
+    ]);
+    expect(res.status).toBe(201);
+    const stored = await entries();
+    expect(res.body).toEqual({ stream, ids: [stored[0]?.[0], null], duplicates: 0 });
+    const delayed = await d.zRange(streamKeys(stream, "g").delayed, 0, -1);
+    expect(delayed.map((member) => JSON.parse(member).p)).toEqual([
+      ["body", "hello", "content_type", "text"],
+    ]);
   });
 });

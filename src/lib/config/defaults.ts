@@ -97,6 +97,17 @@ export const DEFAULTS = {
   redrivePageSize: 100,
   /** A consumer idle this long while owning pending entries is flagged in stats. */
   alertIdleMs: 300_000,
+  /** Delayed messages one promotion moves into the stream (one script run). */
+  promoteBatch: 100,
+  /**
+   * Queues API: seconds a retried message waits at least (a `retry()` without a delay, or the
+   * messages of a batch whose handler threw); 0 = only the usual backoff.
+   */
+  retryDelayS: 0,
+  /** Queues API: how long a batch waits for more messages once it has one; 0 = one read. */
+  maxBatchTimeoutMs: 0,
+  /** Queues API: the field whose JSON is a message's `body`. */
+  queueBodyField: "body",
 } as const;
 
 /** Type of {@link DEFAULTS}. */

@@ -34,6 +34,8 @@ export const CONFIG_RANGES = {
   CRON_BUDGET_MS: configRange(RANGES.cronBudgetMs),
   MAX_PARALLEL_DRAINS: configRange(RANGES.maxParallelDrains),
   MAX_MESSAGE_BYTES: configRange(RANGES.maxMessageBytes),
+  RETRY_DELAY_S: configRange(RANGES.delaySeconds),
+  MAX_BATCH_TIMEOUT_MS: configRange(RANGES.maxBatchTimeoutMs),
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** "at least 13 with TRIM=maxlen:N or acked", or each on its own when they differ. */

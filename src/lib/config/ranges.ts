@@ -53,6 +53,14 @@ export const RANGES = {
   listCount: [1, 1000],
   /** Entries of STREAMS: every stream takes part of each tick's requests (MAX_REQUESTS). */
   streams: [1, 50],
+  /** A queue message's delay in seconds: Cloudflare Queues allows up to 24 hours. */
+  delaySeconds: [0, 86_400],
+  /** Messages of one queue `sendBatch`: Cloudflare Queues takes at most 100. */
+  queueBatch: [1, 100],
+  /** Delayed messages one promotion moves: each is an XADD inside one script run. */
+  promoteBatch: [1, 10_000],
+  /** Cloudflare Queues' `max_batch_timeout` goes up to 60 s. */
+  maxBatchTimeoutMs: [0, 60_000],
 } as const satisfies Record<string, Range>;
 
 export type RangeName = keyof typeof RANGES;

@@ -56,6 +56,9 @@ export type ResolvedConfig = {
   maxParallelDrains: number;
   publishToken: string | undefined;
   maxMessageBytes: number;
+  retryDelayS: number;
+  maxBatchTimeoutMs: number;
+  queueBodyField: string;
 };
 
 const trimText = (t: TrimPolicy): string => (t.kind === "maxlen" ? `maxlen:${t.maxLen}` : t.kind);
@@ -105,6 +108,9 @@ export function readConfig(r: EnvReader): ResolvedConfig {
     maxParallelDrains: int("MAX_PARALLEL_DRAINS", DEFAULTS.maxParallelDrains),
     publishToken: r.optional("PUBLISH_TOKEN", bearerToken),
     maxMessageBytes: int("MAX_MESSAGE_BYTES", DEFAULTS.maxMessageBytes),
+    retryDelayS: int("RETRY_DELAY_S", DEFAULTS.retryDelayS),
+    maxBatchTimeoutMs: int("MAX_BATCH_TIMEOUT_MS", DEFAULTS.maxBatchTimeoutMs),
+    queueBodyField: r.withDefault("QUEUE_BODY_FIELD", keyName, DEFAULTS.queueBodyField),
   };
 
   refuseCombinations(r, config, dlqStream);

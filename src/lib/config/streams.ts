@@ -40,6 +40,9 @@ export const STREAM_SETTINGS = {
   pollIdleMs: "POLL_IDLE_MS",
   maxParallelDrains: "MAX_PARALLEL_DRAINS",
   maxMessageBytes: "MAX_MESSAGE_BYTES",
+  retryDelayS: "RETRY_DELAY_S",
+  maxBatchTimeoutMs: "MAX_BATCH_TIMEOUT_MS",
+  queueBodyField: "QUEUE_BODY_FIELD",
 } as const;
 
 export type StreamSetting = keyof typeof STREAM_SETTINGS;

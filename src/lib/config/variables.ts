@@ -4,6 +4,7 @@ import { DEFAULTS } from "./defaults";
 import { SWEEP_MIN_REQUESTS, withTrim } from "./env-ranges";
 import { BEARER, between, CRON, code, HTTP_URL, NAME_RULE, STREAMS_RULE } from "./expected";
 import { CONTINUOUS_VARIABLES } from "./variables-continuous";
+import { QUEUE_VARIABLES } from "./variables-queues";
 
 export { CONFIG_RANGES } from "./env-ranges";
 
@@ -196,4 +197,5 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     expected: CRON,
   },
   ...CONTINUOUS_VARIABLES,
+  ...QUEUE_VARIABLES,
 ];

@@ -8,6 +8,8 @@ export type AckBatch = {
   marks: string[];
   /** Ids whose handler failed, recorded in the failures hash for the sweep's count. */
   failed: string[];
+  /** Of those, the ones whose handler asked for a delay: not to be retried before this time. */
+  dueAt?: Record<string, number>;
 };
 
 /**
@@ -19,6 +21,7 @@ export class AckBuffer {
   private ids: string[] = [];
   private marks: string[] = [];
   private failed: string[] = [];
+  private dueAt: Record<string, number> = {};
 
   /** Buffers an ack, with the key that marks the id done when the idempotency guard is on. */
   add(id: string, mark?: string): void {
@@ -28,9 +31,15 @@ export class AckBuffer {
     }
   }
 
-  /** Buffers the record of a failed handler run: it stays pending, the sweep counts it. */
-  fail(id: string): void {
+  /**
+   * Buffers the record of a failed handler run: it stays pending, the sweep counts it, and
+   * with `dueAt` delivers it again no earlier than that.
+   */
+  fail(id: string, dueAt?: number): void {
     this.failed.push(id);
+    if (dueAt !== undefined) {
+      this.dueAt[id] = dueAt;
+    }
   }
 
   /** Whether nothing waits for a request. */
@@ -45,10 +54,12 @@ export class AckBuffer {
 
   /** Takes everything buffered, for one request. */
   take(): AckBatch {
-    const batch = { ids: this.ids, marks: this.marks, failed: this.failed };
+    const due = Object.keys(this.dueAt).length > 0 ? { dueAt: this.dueAt } : {};
+    const batch = { ids: this.ids, marks: this.marks, failed: this.failed, ...due };
     this.ids = [];
     this.marks = [];
     this.failed = [];
+    this.dueAt = {};
     return batch;
   }
 
@@ -57,5 +68,6 @@ export class AckBuffer {
     this.ids.push(...(batch.ids ?? []));
     this.marks.push(...(batch.marks ?? []));
     this.failed.push(...(batch.failed ?? []));
+    Object.assign(this.dueAt, batch.dueAt ?? {});
   }
 }

@@ -17,17 +17,9 @@ import {
   resolveDrainOptions,
 } from "./options";
 import { Poller, pause } from "./poll";
+import { emptyReport } from "./report";
 import { roomToRead } from "./room";
-import {
-  alreadyDone,
-  emptyReport,
-  finish,
-  flushDeadLetters,
-  type Run,
-  readBatch,
-  stopOn,
-  trip,
-} from "./run";
+import { alreadyDone, finish, flushDeadLetters, type Run, readBatch, stopOn, trip } from "./run";
 
 /** Requests kept back for the final flush: one ack pipeline, one dead-letter call. */
 const RESERVE = 2;
@@ -74,6 +66,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
     lease,
     deadLetters: [],
     cutShort: false,
+    nextPromoteAt: 0,
     signal: abort.signal,
     emit,
   };

@@ -39,7 +39,8 @@ export async function handle(
   } else {
     // Held until its failure is recorded (the next round trip), so a sweep cannot claim it
     // and run it before that run counts towards MAX_DELIVERIES; its backoff starts then.
-    run.acks.fail(entry.id);
+    const due = outcome.retryDelayMs ? Date.now() + outcome.retryDelayMs : undefined;
+    run.acks.fail(entry.id, due);
     report.failed++;
     run.emit({ event: "handler_failed", id: entry.id, error: outcome.error });
   }

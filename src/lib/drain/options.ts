@@ -18,6 +18,8 @@ export type DrainEvent =
   /** A sweep claimed these while their handlers ran (the renewal came late): a duplicate run. */
   | { event: "lease_lost"; ids: string[] }
   | { event: "ack_failed"; ids: string[]; error: string }
+  /** Delayed messages that came due were moved into the stream, to be read next. */
+  | { event: "delayed_promoted"; moved: number }
   /**
    * No request was left for the final ack of these handled entries (the invocation's
    * MAX_REQUESTS ran out): they stay pending, and the sweep runs their handler again.
@@ -90,6 +92,12 @@ export type DrainOptions = {
   dlqMaxLen?: number;
   /** Where the group starts if the drain has to create it. @default "$" */
   groupStartId?: string;
+  /**
+   * Move the stream's delayed messages (`createQueue().send(body, { delaySeconds })`) into
+   * the stream once due: the first read, and reads after the next one is due (or a second
+   * after the last look), run the promote-due script in the same request first. @default false
+   */
+  delayed?: boolean;
   /**
    * Keep polling: after an empty read, read again while something arrived within the last
    * `idleMs` (a drain whose first read is empty stops at once). Absent: the first empty read
@@ -167,7 +175,15 @@ export type DrainReport = {
   error?: ReportError;
 };
 
-type Open = "signal" | "onEvent" | "dlqStream" | "onBatch" | "onFirstEntries" | "poll" | "budget";
+type Open =
+  | "signal"
+  | "onEvent"
+  | "dlqStream"
+  | "onBatch"
+  | "onFirstEntries"
+  | "poll"
+  | "budget"
+  | "delayed";
 
 export type ResolvedDrainOptions = Omit<Resolved<DrainOptions, Open>, "poll"> & {
   poll: ResolvedPoll | undefined;

@@ -1,6 +1,13 @@
 /** @module One drain round trip: the acks (and idempotency marks) so far, plus the next read. */
 import type { Redis } from "@upstash/redis";
 import { RedisCommandError } from "../errors";
+import { failureValue } from "../handling/failure-record";
+import {
+  PROMOTE_DUE,
+  type PromoteResult,
+  parsePromoteReply,
+  promoteDueArgs,
+} from "../queues/delayed";
 import type { RequestBudget } from "../redis/budget";
 import { sendPipeline } from "../redis/calls";
 import { parseXReadGroup, type ReadEntry } from "../replies/index";
@@ -24,11 +31,15 @@ export type RoundTrip = {
   seenKey?: string;
   /** COUNT of the read; omit to only flush acks. */
   read?: { count: number; noAck: boolean };
+  /** Move the stream's delayed messages due by `now` in first (at most `limit`), so this read sees them. */
+  promote?: { now: number; limit: number };
   budget: RequestBudget;
 };
 
 export type RoundTripResult = {
   entries: ReadEntry[];
+  /** What the promotion did, or Redis's error text for it (the read is answered all the same). */
+  promoted?: PromoteResult | { error: string };
   /** Acks Redis refused (e.g. NOGROUP): they stay pending and the sweep retries them. */
   ackError: string | null;
 };
@@ -58,10 +69,19 @@ export async function roundTrip(trip: RoundTrip): Promise<RoundTripResult> {
   if (failed.length > 0) {
     // A first failure: these were read as new. HSET rather than HINCRBY, so a request
     // that applied but lost its reply, sent again, cannot count one failure twice.
-    p.hset(trip.failuresKey, Object.fromEntries(failed.map((id) => [id, 1])));
+    const dueAt = trip.acks.dueAt ?? {};
+    p.hset(
+      trip.failuresKey,
+      Object.fromEntries(failed.map((id) => [id, failureValue(1, dueAt[id])])),
+    );
   }
   if (trip.seenKey !== undefined) {
     p.hsetnx(trip.seenKey, "seen_at", String(Date.now()));
+  }
+  if (trip.promote) {
+    const { keys, args } = promoteDueArgs(trip.stream, trip.promote.now, trip.promote.limit);
+    // The script's text, not its SHA: a pipeline cannot fall back to EVAL after a NOSCRIPT.
+    p.eval(PROMOTE_DUE, keys, args);
   }
   if (trip.read) {
     const { count, noAck } = trip.read;
@@ -76,5 +96,12 @@ export async function roundTrip(trip: RoundTrip): Promise<RoundTripResult> {
   if (last?.error !== undefined) {
     throw new RedisCommandError("XREADGROUP", last.error);
   }
-  return { entries: parseXReadGroup(last?.result ?? null), ackError };
+  const entries = parseXReadGroup(last?.result ?? null);
+  if (!trip.promote) {
+    return { entries, ackError };
+  }
+  const reply = replies[replies.length - 2];
+  const promoted =
+    reply?.error !== undefined ? { error: reply.error } : parsePromoteReply(reply?.result);
+  return { entries, ackError, promoted };
 }

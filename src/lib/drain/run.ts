@@ -1,4 +1,5 @@
 /** @module One drain run's state, and the Redis requests it sends: acks with reads, marks, moves. */
+import { DEFAULTS } from "../config/defaults";
 import type { DeadLetterInput } from "../dead-letter/entry";
 import { reportMove } from "../dead-letter/events";
 import { moveToDeadLetter } from "../dead-letter/move";
@@ -12,6 +13,7 @@ import type { ReadEntry } from "../replies/index";
 import { parseMarks } from "../replies/index";
 import type { AckBuffer } from "./ack-buffer";
 import type { DrainEvent, DrainReport, ResolvedDrainOptions } from "./options";
+import { afterPromotion } from "./promotion";
 import { roundTrip } from "./round-trip";
 
 /** Everything one drain run shares between its steps. */
@@ -42,6 +44,11 @@ export type Run = {
   deadLetters: DeadLetterInput[];
   /** Set when `onFirstEntries` said no: reading stops as at `maxMessages`. */
   cutShort: boolean;
+  /**
+   * With `delayed`: when the next read moves the due delayed messages in first (ms; 0 at
+   * the start, so the first read does).
+   */
+  nextPromoteAt: number;
   signal: AbortSignal;
   emit: (event: DrainEvent) => void;
 };
@@ -61,6 +68,8 @@ export async function trip(run: Run, count?: number): Promise<ReadEntry[]> {
   const batch = acks.take();
   const read = count === undefined ? undefined : { count, noAck: o.noAck };
   const noteSeen = run.groupSeen === "due";
+  const now = Date.now();
+  const promote = read && o.delayed && now >= run.nextPromoteAt;
   try {
     const result = await roundTrip({
       ...o,
@@ -70,8 +79,12 @@ export async function trip(run: Run, count?: number): Promise<ReadEntry[]> {
       acks: batch,
       doneTtlS: o.idempotencyTtlS,
       read,
+      ...(promote ? { promote: { now, limit: DEFAULTS.promoteBatch } } : {}),
       budget: run.budget,
     });
+    if (promote) {
+      afterPromotion(run, now, result.promoted);
+    }
     if (result.ackError) {
       acks.restore({ ids: batch.ids });
       run.emit({ event: "ack_failed", ids: batch.ids, error: result.ackError });
@@ -230,17 +243,4 @@ export function stopOn(run: Run, e: unknown): void {
     run.report.error = stop.error;
     run.emit({ event: "redis_error", error: stop.error.message });
   }
-}
-
-export function emptyReport(consumer: string): DrainReport {
-  const counts = { read: 0, acked: 0, failed: 0, deadLettered: 0, skipped: 0, batches: 0 };
-  return {
-    consumer,
-    ...counts,
-    emptyPolls: 0,
-    requests: 0,
-    durationMs: 0,
-    stoppedBy: "empty",
-    peakConcurrency: 0,
-  };
 }

@@ -1,9 +1,15 @@
 /** @module What a handler run came to, judged the same way by the drain and the sweep. */
 import { errorMessage } from "../errors";
 import type { HandlerContext, MessageHandler, StreamMessage } from "./message";
+import { retryDelayOf } from "./retry";
 
-/** A handler run: it resolved, or threw (`permanent` for a PermanentError: dead-letter now). */
-export type HandlerOutcome = { ok: true } | { ok: false; permanent: boolean; error: string };
+/**
+ * A handler run: it resolved, or threw (`permanent` for a PermanentError: dead-letter now;
+ * `retryDelayMs` > 0 for a RetryLaterError: not to be delivered again before then).
+ */
+export type HandlerOutcome =
+  | { ok: true }
+  | { ok: false; permanent: boolean; error: string; retryDelayMs?: number };
 
 /** The stable `code` of `PermanentError`. */
 const PERMANENT = "PERMANENT";
@@ -30,6 +36,8 @@ export async function runHandler(
     await handler(message, ctx);
     return { ok: true };
   } catch (e) {
-    return { ok: false, permanent: isPermanentError(e), error: errorMessage(e) };
+    const retryDelayMs = retryDelayOf(e);
+    const failed = { ok: false as const, permanent: isPermanentError(e), error: errorMessage(e) };
+    return retryDelayMs > 0 ? { ...failed, retryDelayMs } : failed;
   }
 }

@@ -28,6 +28,11 @@ export type StreamKeys = {
    * It belongs to the stream, whatever the group.
    */
   publishKey(key: string): string;
+  /**
+   * Sorted set of messages sent with a delay: each member a message's field pairs (JSON),
+   * scored by when it is due; moved into the stream once due. It belongs to the stream.
+   */
+  delayed: string;
 };
 
 /**
@@ -46,5 +51,6 @@ export function streamKeys(stream: string, group: string, dlqStream?: string): S
     drains: `${stream}:${group}:drains`,
     done: (id: string) => `${stream}:${group}:done:${id}`,
     publishKey: (key: string) => `${stream}:publish:${key}`,
+    delayed: `${stream}:delayed`,
   };
 }

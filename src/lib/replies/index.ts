@@ -16,7 +16,12 @@ export {
   type PendingEntry,
   parseXPendingExtended,
 } from "./pending";
-export { parseFailureCounts, parseMarks } from "./run-records";
+export {
+  parseFailureCounts,
+  parseFailureHash,
+  parseFailureRecords,
+  parseMarks,
+} from "./run-records";
 export { compareStreamIds, isStreamId } from "./stream-id";
 export {
   type ConsumerInfo,

@@ -2,6 +2,7 @@
 import type { Redis } from "@upstash/redis";
 import type { RequestBudget } from "../redis/budget";
 import {
+  type Command,
   type Pipeline,
   type PipelineReply,
   replyResult,
@@ -13,6 +14,7 @@ import { ACK_DELETED } from "../redis/scripts/ack-deleted";
 import {
   type FieldPair,
   parseFailureCounts,
+  parseFailureHash,
   parseMarks,
   parseXAutoClaim,
   parseXClaim,
@@ -63,6 +65,8 @@ export type ClaimOptions = BackoffOptions & {
   failuresKey: string;
   /** The done mark's key of an id, when the idempotency guard is on. */
   doneKey?: (id: string) => string;
+  /** Leave alone the entries whose failure record says a delayed retry is not due yet. */
+  retryDelays?: boolean;
 };
 
 /** Queues the record lookups of `ids` on `pipe`: failure counts, then done marks. */
@@ -145,22 +149,10 @@ export async function claimFixed(o: ClaimOptions): Promise<ClaimPage> {
  */
 export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   const { stream, group, consumer } = o;
-  const start = o.cursor === CYCLE_START ? "-" : o.cursor;
-  const rows = parseXPendingExtended(
-    await sendCommand(o.redis, o.budget, [
-      "XPENDING",
-      stream,
-      group,
-      "IDLE",
-      o.minIdleMs,
-      start,
-      "+",
-      o.count,
-    ]),
-  );
+  const { rows, notDue } = await listPage(o);
   const last = rows[rows.length - 1];
   const cursor = rows.length < o.count || !last ? CYCLE_START : nextStreamId(last.id);
-  const ripe = rows.filter((r) => isRipe(r.idleMs, r.deliveries, o));
+  const ripe = rows.filter((r) => isRipe(r.idleMs, r.deliveries, o) && !notDue.has(r.id));
   const first = ripe[0];
   const end = ripe[ripe.length - 1];
   if (!first || !end) {
@@ -188,6 +180,43 @@ export async function claimExponential(o: ClaimOptions): Promise<ClaimPage> {
   const missing = ids.filter((id) => !got.get(id)?.fields);
   const deletedIds = missing.length === 0 ? [] : await ackDeleted(o, missing);
   return { scanned: rows.length, claimed, deletedIds, cursor };
+}
+
+/**
+ * One page of `XPENDING ... IDLE minIdle` from the cursor. With `retryDelays`, the group's
+ * failure records come in the same request (`HGETALL`: the ids are only known from the
+ * listing), and the ids whose delayed retry is not due yet are returned as `notDue`.
+ * @see https://redis.io/commands/xpending
+ * @see https://redis.io/commands/hgetall
+ */
+async function listPage(o: ClaimOptions) {
+  const start = o.cursor === CYCLE_START ? "-" : o.cursor;
+  const listing: Command = [
+    "XPENDING",
+    o.stream,
+    o.group,
+    "IDLE",
+    o.minIdleMs,
+    start,
+    "+",
+    o.count,
+  ];
+  if (!o.retryDelays) {
+    return {
+      rows: parseXPendingExtended(await sendCommand(o.redis, o.budget, listing)),
+      notDue: new Set<string>(),
+    };
+  }
+  const pipe = o.redis.pipeline();
+  pipe.xpending(o.stream, o.group, start, "+", o.count, { idleTime: o.minIdleMs });
+  pipe.hgetall(o.failuresKey);
+  const now = Date.now();
+  const replies = await sendPipeline(pipe, o.budget, "XPENDING+HGETALL");
+  const records = parseFailureHash(replyResult(replies[1], "HGETALL"));
+  const notDue = new Set(
+    [...records].filter(([, r]) => r.dueAt !== null && r.dueAt > now).map(([id]) => id),
+  );
+  return { rows: parseXPendingExtended(replyResult(replies[0], "XPENDING")), notDue };
 }
 
 function withRecords(

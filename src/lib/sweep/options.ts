@@ -51,6 +51,13 @@ export type SweepOptions = {
   consumerRetentionMs?: number;
   /** @default "exponential" */
   retryBackoff?: RetryBackoff;
+  /**
+   * Honour the delays handlers asked for (`RetryLaterError`, the Queues API's
+   * `retry({ delaySeconds })`): an entry whose failure record says it is not due yet is not
+   * claimed. Each page then reads the group's failure records with its listing (`HGETALL`,
+   * same request) and lists with `XPENDING ... IDLE` whatever RETRY_BACKOFF is. @default false
+   */
+  retryDelays?: boolean;
   /** Cap of the exponential backoff. @default 3600000 */
   maxBackoffMs?: number;
   /** Handler calls in flight at once. @default 10 */
@@ -84,7 +91,7 @@ export type SweepOptions = {
 
 export type ResolvedSweepOptions = Resolved<
   SweepOptions,
-  "signal" | "onEvent" | "dlqStream" | "budget"
+  "signal" | "onEvent" | "dlqStream" | "budget" | "retryDelays"
 >;
 
 /**

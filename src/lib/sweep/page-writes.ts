@@ -1,5 +1,6 @@
 /** @module The one request that settles a sweep page: acks, done marks, failure records, cursor. */
 import { toReportError } from "../errors";
+import { failureValue } from "../handling/failure-record";
 import { replyResult, sendPipeline } from "../redis/calls";
 import type { ClaimedEntry } from "./claim";
 import type { SettleContext } from "./settle";
@@ -13,6 +14,8 @@ export type PageWrites = {
   forget: string[];
   /** Runs that failed: their records grow by one. */
   failed: ClaimedEntry[];
+  /** Of those, the ones whose handler asked for a delay: not to be retried before this time. */
+  dueAt?: Record<string, number>;
   cursor: string;
 };
 
@@ -43,7 +46,9 @@ export async function ackAndSaveCursor(ctx: SettleContext, w: PageWrites): Promi
       queue("HDEL");
     }
     if (w.failed.length > 0) {
-      pipe.hset(ctx.failuresKey, Object.fromEntries(w.failed.map((e) => [e.id, e.failures + 1])));
+      const due = w.dueAt ?? {};
+      const records = w.failed.map((e) => [e.id, failureValue(e.failures + 1, due[e.id])]);
+      pipe.hset(ctx.failuresKey, Object.fromEntries(records));
       queue("HSET");
     }
     pipe.set(ctx.cursorKey, w.cursor);

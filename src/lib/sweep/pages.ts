@@ -74,7 +74,7 @@ export function pageMaxRequests(n: number): number {
  */
 export async function sweepPages(ctx: PagesContext): Promise<PagesResult> {
   const claim: (o: ClaimOptions) => Promise<ClaimPage> =
-    ctx.claim.retryBackoff === "fixed" ? claimFixed : claimExponential;
+    ctx.claim.retryBackoff === "fixed" && !ctx.claim.retryDelays ? claimFixed : claimExponential;
   const r = noPages(ctx.cursor, "cycle");
   const maxPages = Math.ceil(ctx.count / ctx.pageSize);
   let slowest = 0;

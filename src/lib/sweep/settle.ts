@@ -133,7 +133,9 @@ export async function settlePage(
       ctx.emit({ event: "already_done", ids: done.map((e) => e.id) });
     }
     const succeeded = runs.filter((r) => r.outcome.ok).map((r) => r.entry);
-    const failed = runs.filter((r) => !r.outcome.ok && !r.outcome.permanent).map((r) => r.entry);
+    const failedRuns = runs.filter((r) => !r.outcome.ok && !r.outcome.permanent);
+    const failed = failedRuns.map((r) => r.entry);
+    const dueAt = dueTimes(failedRuns);
     await ackAndSaveCursor(ctx, {
       acks: [...succeeded, ...done].map((e) => e.id).concat(page.deletedIds),
       marks: succeeded.map((e) => e.id),
@@ -143,6 +145,7 @@ export async function settlePage(
         .map((e) => e.id)
         .concat(page.deletedIds),
       failed,
+      dueAt,
       cursor: page.cursor,
     });
     if (moveError !== undefined) {
@@ -178,6 +181,18 @@ async function runAll(ctx: SettleContext, entries: ClaimedEntry[]): Promise<Run[
       }),
     ),
   );
+}
+
+/** When each failed run that asked for a delay may be delivered again, by id. */
+function dueTimes(failed: Run[]): Record<string, number> {
+  const now = Date.now();
+  const due: Record<string, number> = {};
+  for (const { entry, outcome } of failed) {
+    if (!outcome.ok && outcome.retryDelayMs) {
+      due[entry.id] = now + outcome.retryDelayMs;
+    }
+  }
+  return due;
 }
 
 const exhaustedLetter =
