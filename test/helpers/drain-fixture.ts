@@ -21,3 +21,16 @@ export async function pendingCount(d: Direct, stream: string, group = "g"): Prom
   const [count] = (await d.sendCommand(["XPENDING", stream, group])) as [number];
   return count;
 }
+
+/**
+ * Makes every pending entry of `group` look idle for 5 s, past a MIN_IDLE_MS of 1 s, without
+ * counting a delivery (`XCLAIM ... IDLE 5000 JUSTID` to a consumer of its own): the sweep may
+ * take them at once.
+ */
+export async function agePending(d: Direct, stream: string, group = "g"): Promise<void> {
+  const rows = (await d.sendCommand(["XPENDING", stream, group, "-", "+", "1000"])) as string[][];
+  const ids = rows.map((r) => r[0] ?? "");
+  if (ids.length > 0) {
+    await d.sendCommand(["XCLAIM", stream, group, "aged", "0", ...ids, "IDLE", "5000", "JUSTID"]);
+  }
+}

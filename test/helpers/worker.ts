@@ -64,3 +64,14 @@ export async function startWorker(
   await mf.ready;
   return mf;
 }
+
+/**
+ * Variables of a Worker whose ticks the test fires itself: a new group takes the whole
+ * stream, each drain tick is one bounded drain, and the sweep may retry after 1 s idle.
+ */
+export const TICK_VARS = {
+  GROUP_START_ID: "0",
+  DRAIN_MODE: "cron",
+  MIN_IDLE_MS: "1000",
+  RETRY_BACKOFF: "fixed",
+} as const;

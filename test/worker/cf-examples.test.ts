@@ -9,11 +9,11 @@ import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createQueue } from "../../src/lib/queues/producer";
 import { streamKeys } from "../../src/lib/redis/keys";
-import { pendingCount } from "../helpers/drain-fixture";
+import { agePending, pendingCount } from "../helpers/drain-fixture";
 import { linesOf } from "../helpers/log-lines";
 import { upstash, useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
-import { startWorker } from "../helpers/worker";
+import { startWorker, TICK_VARS } from "../helpers/worker";
 
 const CONSUME = "* * * * *";
 const SWEEP = "*/5 * * * *";
@@ -43,10 +43,7 @@ async function worker(script: string, vars: Record<string, string> = {}): Promis
     {
       STREAM: stream,
       GROUP,
-      GROUP_START_ID: "0",
-      DRAIN_MODE: "cron",
-      MIN_IDLE_MS: "1000",
-      RETRY_BACKOFF: "fixed",
+      ...TICK_VARS,
       ...vars,
     },
     logs,
@@ -101,12 +98,7 @@ function dueAt(record: string | undefined): number {
 }
 
 /** Makes every pending entry look idle past MIN_IDLE_MS, without counting a delivery. */
-async function ageAll(): Promise<void> {
-  const ids = Object.keys(await deliveryCounters());
-  if (ids.length > 0) {
-    await d.sendCommand(["XCLAIM", stream, GROUP, "old", "0", ...ids, "IDLE", "5000", "JUSTID"]);
-  }
-}
+const ageAll = () => agePending(d, stream, GROUP);
 
 /** The report line of the last drain or sweep run. */
 function report(event: "drain" | "sweep") {

@@ -1,12 +1,12 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createQueue } from "../../src/lib/queues/producer";
-import { pendingCount } from "../helpers/drain-fixture";
+import { agePending, pendingCount } from "../helpers/drain-fixture";
 import { type JsonSink, startJsonSink } from "../helpers/json-sink";
 import { linesOf } from "../helpers/log-lines";
 import { upstash, useKeyspace } from "../helpers/redis";
 import { sleep } from "../helpers/sleep";
-import { startWorker } from "../helpers/worker";
+import { startWorker, TICK_VARS } from "../helpers/worker";
 
 const CONSUME = "* * * * *";
 const SWEEP = "*/5 * * * *";
@@ -43,10 +43,7 @@ async function worker(vars: Record<string, string> = {}): Promise<Miniflare> {
     {
       STREAM: stream,
       GROUP,
-      GROUP_START_ID: "0",
-      DRAIN_MODE: "cron",
-      MIN_IDLE_MS: "1000",
-      RETRY_BACKOFF: "fixed",
+      ...TICK_VARS,
       ...vars,
     },
     logs,
@@ -59,13 +56,7 @@ const tick = async (m: Miniflare, cron: string) =>
   (await m.getWorker()).scheduled({ cron, scheduledTime: new Date() });
 
 /** Makes every pending entry look idle past MIN_IDLE_MS, without counting a delivery. */
-async function ageAll(): Promise<void> {
-  const rows = (await d.sendCommand(["XPENDING", stream, GROUP, "-", "+", "100"])) as string[][];
-  const ids = rows.map((r) => r[0] ?? "");
-  if (ids.length > 0) {
-    await d.sendCommand(["XCLAIM", stream, GROUP, "old", "0", ...ids, "IDLE", "5000", "JUSTID"]);
-  }
-}
+const ageAll = () => agePending(d, stream, GROUP);
 
 const send = (bodies: Omit<Body, "report">[]) =>
   createQueue<Body>(upstash(), stream).sendBatch(

@@ -1,12 +1,12 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { pendingCount } from "../helpers/drain-fixture";
+import { agePending, pendingCount } from "../helpers/drain-fixture";
 import { type ReportServer, startReports } from "../helpers/handler-reports";
 import { linesOf } from "../helpers/log-lines";
 import { useBridge } from "../helpers/own-bridge";
 import { useKeyspace } from "../helpers/redis";
 import { startTarget, type Target } from "../helpers/target";
-import { startWorker } from "../helpers/worker";
+import { startWorker, TICK_VARS } from "../helpers/worker";
 
 const TOKEN = "streams-admin-token";
 const CONSUME = "* * * * *";
@@ -56,10 +56,7 @@ async function worker(
       TEST_PREFIX: ks.prefix,
       STREAMS: JSON.stringify(streams),
       ADMIN_TOKEN: TOKEN,
-      GROUP_START_ID: "0",
-      DRAIN_MODE: "cron",
-      MIN_IDLE_MS: "1000",
-      RETRY_BACKOFF: "fixed",
+      ...TICK_VARS,
       ...vars,
     },
     logs,
@@ -216,15 +213,8 @@ describe("one tick over several streams", () => {
       { stream: emails, group: "mail", maxDeliveries: 5 },
     ]);
     await cron(m, CONSUME);
-    // Make the failed entries look idle past MIN_IDLE_MS, without counting a delivery.
-    for (const [stream, group] of [
-      [payments, "pay"],
-      [emails, "mail"],
-    ] as const) {
-      const rows = (await d.sendCommand(["XPENDING", stream, group, "-", "+", "10"])) as string[][];
-      const ids = rows.map((r) => r[0] ?? "");
-      await d.sendCommand(["XCLAIM", stream, group, "old", "0", ...ids, "IDLE", "5000", "JUSTID"]);
-    }
+    await agePending(d, payments, "pay");
+    await agePending(d, emails, "mail");
     await cron(m, SWEEP);
     expect(await dlqLength(`${payments}:dlq`)).toBe(2);
     expect(await dlqLength(`${emails}:dlq`)).toBe(0);
