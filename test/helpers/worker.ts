@@ -16,6 +16,11 @@ export type WorkerOptions = {
   self?: boolean;
   /** The bundle to run. @default the project's own Worker (`inject("workerScript")`) */
   script?: string;
+  /**
+   * Collects the lines the Worker wrote to stderr (its error-level logs, `console.error`)
+   * apart, besides `logs`, which holds every line.
+   */
+  errors?: string[];
 };
 
 /**
@@ -54,9 +59,13 @@ export async function startWorker(
     ...(logs && {
       handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
         for (const stream of [stdout, stderr]) {
-          stream.on("data", (chunk: Buffer) =>
-            logs.push(...chunk.toString().split("\n").filter(Boolean)),
-          );
+          stream.on("data", (chunk: Buffer) => {
+            const lines = chunk.toString().split("\n").filter(Boolean);
+            logs.push(...lines);
+            if (stream === stderr) {
+              options.errors?.push(...lines);
+            }
+          });
         }
       },
     }),
