@@ -1,4 +1,6 @@
 /** @module Shared pieces of the benchmark: clients, filling streams, cleanup, medians, progress. */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { createClient } from "redis";
 import { createStreamsRedis } from "../src/lib/index";
@@ -95,4 +97,41 @@ export function handlerOf(h: number): () => Promise<void> {
 /** Progress goes to stderr; the results go to files. */
 export function progress(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+}
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Runs `node <nodeArgs>` from the repository's root with `env` added, and resolves with the
+ * JSON of the last line it printed: how a benchmark measures a run in a process of its own.
+ * @param name what it is, for the error when it exits with a non-zero code
+ */
+export function runJsonChild<T>(
+  nodeArgs: string[],
+  env: Record<string, string>,
+  name: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, nodeArgs, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new Error(`${name} exited ${code}: ${err.trim()}`));
+        return;
+      }
+      resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as T);
+    });
+  });
 }

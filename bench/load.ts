@@ -1,27 +1,10 @@
-/**
- * @module `npm run bench:load`: the bundled Worker in Miniflare under a steady stream of
- * messages, in three drain modes, against the real Redis (REDIS_URL, default
- * redis://127.0.0.1:6379) through an in-process bridge (the `upstash` profile, 5 ms per
- * request) and a local webhook target that takes 20 ms per message. Also measured: what an
- * idle stream costs in Upstash commands, the drain's CPU time per 1,000 messages, and how
- * parallel drains scale. Writes bench/load.json, bench/LOAD.md and bench/load.svg (about
- * 15 minutes); progress goes to stderr. Keys live under a random `rsw-load:<uuid>:` prefix and
- * are deleted at the end (never FLUSH anything: the server is shared).
- *
- * LOAD_SECONDS (default 60; fewer makes a smoke run, whose results go to the temp dir and
- * stdout, not the result files), LOAD_RATES (e.g. "100,1000"), LOAD_MODES (e.g. "cron,fanout")
- * and LOAD_PARTS (any of runs, publish, timers, idle, cpu, scaling) exist for developing the
- * benchmark. `tsx bench/load/render.ts` rewrites LOAD.md and load.svg from load.json.
- */
-import { randomBytes, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBridge } from "../dev/bridge/server";
 import { bundleWorker } from "../dev/miniflare-worker";
-import { deleteKeys, direct, progress, workerClient } from "./common";
-import type { BenchContext } from "./context";
+import { direct, progress } from "./common";
+import { openBench } from "./context";
 import { CPU_CASES, type CpuResult, cpuCost } from "./load/cpu";
 import { type IdleResult, idleCost } from "./load/idle";
 import { describeRun } from "./load/meta";
@@ -48,29 +31,11 @@ function describeLoadRun(r: LoadRun): string {
   ].join(" ");
 }
 
-const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
-const token = randomBytes(16).toString("hex");
-const prefix = `rsw-load:${randomUUID()}:`;
 const started = Date.now();
-const bridge = await startBridge({ redisUrl, token, port: 0, log: () => {}, profile: "upstash" });
-const d = await direct(redisUrl);
+const { ctx, redisUrl, cleanup } = await openBench("rsw-load");
+const { bridge, d, prefix } = ctx;
 const producerConnection = await direct(redisUrl);
 const target = await startLoadTarget(HANDLER_MS);
-const ctx: BenchContext = {
-  bridge,
-  token,
-  d,
-  redis: workerClient(bridge.url, token),
-  prefix,
-  key: (name) => `${prefix}${name}`,
-};
-const cleanup = async () => {
-  const n = await deleteKeys(d, [`${prefix}*`]);
-  progress(`deleted ${n} leftover keys under ${prefix}`);
-};
-process.once("SIGINT", () => {
-  void cleanup().finally(() => process.exit(130));
-});
 
 const bundle = bundleWorker();
 try {

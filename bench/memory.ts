@@ -1,7 +1,4 @@
-/** @module Memory scenario: a drain of N messages of 1 KiB, measured in a child process. */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { fillStream, pendingCount } from "./common";
+import { fillStream, pendingCount, runJsonChild } from "./common";
 import type { BenchContext } from "./context";
 
 export type MemoryCase = {
@@ -44,32 +41,13 @@ type ChildReport = {
 };
 
 const MiB = 1024 * 1024;
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 function runChild(env: Record<string, string>): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--expose-gc", "--import", "tsx", "bench/memory-child.ts"],
-      { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) {
-        reject(new Error(`memory child exited ${code}: ${err.trim()}`));
-        return;
-      }
-      resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as ChildReport);
-    });
-  });
+  return runJsonChild<ChildReport>(
+    ["--expose-gc", "--import", "tsx", "bench/memory-child.ts"],
+    env,
+    "memory child",
+  );
 }
 
 export const GC_EVERY = 1000;

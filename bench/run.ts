@@ -9,14 +9,12 @@
  * not overwrite the result files) exist for developing the benchmark itself.
  */
 
-import { randomBytes, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBridge } from "../dev/bridge/server";
-import { deleteKeys, direct, medianOrNull, progress, workerClient } from "./common";
-import type { BenchContext } from "./context";
+import { medianOrNull, progress } from "./common";
+import { openBench } from "./context";
 import { type DrainCase, type DrainRun, drainOnce, NAIVE_B, QUEUE_B } from "./drain";
 import { type LimitCase, type LimitRun, limitOnce } from "./limits";
 import { gitCommit, machineInfo, versionOf } from "./machine";
@@ -120,28 +118,12 @@ async function repeat<C, R extends Record<string, unknown>>(
   return summarize(c, runs);
 }
 
-const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
-const token = randomBytes(16).toString("hex");
-const prefix = `rsw-bench:${randomUUID()}:`;
 const started = Date.now();
 const commit = gitCommit();
-const bridge = await startBridge({ redisUrl, token, port: 0, log: () => {}, profile: "upstash" });
-const d = await direct(redisUrl);
-const ctx: BenchContext = {
-  bridge,
-  token,
-  d,
-  redis: workerClient(bridge.url, token),
-  prefix,
-  key: (name) => `${prefix}${name}`,
-};
-const cleanup = async () => {
-  const n = await deleteKeys(d, [`${prefix}*`, `UpstashMQ:${prefix}*`]);
-  progress(`deleted ${n} leftover keys under ${prefix}`);
-};
-process.once("SIGINT", () => {
-  void cleanup().finally(() => process.exit(130));
-});
+const { ctx, redisUrl, cleanup } = await openBench("rsw-bench", (prefix) => [
+  `UpstashMQ:${prefix}*`,
+]);
+const { bridge, d, prefix } = ctx;
 
 try {
   const info = String(await d.sendCommand(["INFO", "server"]));

@@ -1,11 +1,5 @@
-/**
- * @module The drain's own CPU time per 1,000 messages with a handler of 0 ms: `drain()` in a
- * child process (so the bridge's work is not counted) against the bridge at 0 ms latency.
- */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { DEFAULTS } from "../../src/lib/index";
-import { fillStream, median, pendingCount } from "../common";
+import { fillStream, median, pendingCount, runJsonChild } from "../common";
 import type { BenchContext } from "../context";
 import { CPU_N, CPU_RUNS } from "./plan";
 
@@ -36,32 +30,12 @@ type ChildReport = {
   clientSystemUs: number;
 };
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-
 function runChild(env: Record<string, string>): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/load/cpu-child.ts"], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) {
-        reject(new Error(`cpu child exited ${code}: ${err.trim()}`));
-        return;
-      }
-      resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as ChildReport);
-    });
-  });
+  return runJsonChild<ChildReport>(
+    ["--import", "tsx", "bench/load/cpu-child.ts"],
+    env,
+    "cpu child",
+  );
 }
 
 /** The cases: the defaults, and the BATCH_SIZE/CONCURRENCY of the load runs. */
