@@ -1,6 +1,7 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { add, fill, pendingCount } from "../helpers/drain-fixture";
+import { linesOf } from "../helpers/log-lines";
 import { useKeyspace } from "../helpers/redis";
 import { startTarget, type Target } from "../helpers/target";
 import { startWorker } from "../helpers/worker";
@@ -39,8 +40,12 @@ async function ageAll(): Promise<void> {
   await d.sendCommand(["XCLAIM", stream, "g", "crashed", "0", ...ids, "IDLE", "5000", "JUSTID"]);
 }
 
+/** The lines the Worker wrote at error level (stderr), a part of `logs`. */
+let errors: string[] = [];
+
 async function worker(vars: Record<string, string | undefined> = {}): Promise<Miniflare> {
   logs = [];
+  errors = [];
   mf = await startWorker(
     {
       STREAM: stream,
@@ -55,6 +60,7 @@ async function worker(vars: Record<string, string | undefined> = {}): Promise<Mi
       ...vars,
     },
     logs,
+    { errors },
   );
   return mf;
 }
@@ -273,5 +279,35 @@ describe("drain and sweep over HTTP", () => {
     const res = await post(await worker(), "/drain?max=-1");
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toMatch(/max/);
+  });
+});
+
+describe("log levels", () => {
+  it("writes a recreated group at error level, the drain's report at info level", async () => {
+    const m = await worker();
+    await fill(d, stream, 2);
+    await cron(m, CONSUME);
+    await cron(m, SWEEP);
+    await d.sendCommand(["XGROUP", "DESTROY", stream, "g"]);
+    await add(d, stream, 1, 2);
+    await cron(m, CONSUME);
+    expect(linesOf(errors, "group_recreated")).toHaveLength(1);
+    expect(linesOf(logs, "drain").length).toBeGreaterThan(0);
+    expect(linesOf(errors, "drain")).toEqual([]);
+  });
+
+  it("writes a skipped cron at error level, naming the variable", async () => {
+    await cron(await worker({ BATCH_SIZE: "0" }), CONSUME);
+    const [skipped] = linesOf(errors, "cron_skipped");
+    expect(skipped?.variables).toEqual(["BATCH_SIZE"]);
+  });
+
+  it("writes a full dead-letter stream at error level", async () => {
+    const m = await worker({ DLQ_MAXLEN: "1" });
+    await d.sendCommand(["XADD", `${stream}:dlq`, "*", "filler", "1"]);
+    await addWithStatus(["422"]);
+    await cron(m, CONSUME);
+    expect(linesOf(errors, "dlq_full")).toHaveLength(1);
+    expect(linesOf(errors, "handler_failed")).toEqual([]);
   });
 });
