@@ -2,24 +2,29 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import {
   DEFAULTS,
+  deleteDeadLetter,
   getStats,
   httpConsumerName,
   listDeadLetters,
   parseStreamConfigs,
   type ResolvedConfig,
+  readDeadLetter,
   redrive,
   resetGroup,
 } from "../lib/index";
 import { requireAdmin } from "./auth";
 import { redisFor } from "./client";
 import type { AdminEnv } from "./env";
+import { HttpError } from "./http-errors";
 import { runContinuousDrain, runDrain, runSweep } from "./jobs";
 import { log } from "./log";
 import {
   parseBudgetMs,
   parseCount,
+  parseDeadLetterId,
   parseDryRun,
   parseMax,
+  parseRedriveIds,
   parseResetId,
   parseStart,
   QueryError,
@@ -66,6 +71,79 @@ function parseContinuous(raw: string | undefined): boolean {
 const query = (c: Context<AdminEnv>, name: string): string | undefined =>
   singleParam(name, c.req.queries(name));
 
+/** 404 NOT_FOUND for a dead-letter id the dead-letter stream does not hold. */
+function notFound(dlqStream: string, id: string): never {
+  const message = `no dead letter ${JSON.stringify(id)} in ${JSON.stringify(dlqStream)}`;
+  throw new HttpError(404, "NOT_FOUND", message);
+}
+
+/** `/dlq`, `/dlq/redrive` and `/dlq/<id>`: the dead letters, listed, redriven, read, deleted. */
+function addDeadLetterRoutes(admin: Hono<AdminEnv>): void {
+  admin.get("/dlq", requireAdmin, withConfig, async (c) => {
+    const { dlqStream } = c.var.config;
+    const count = parseCount(query(c, "count"), DEFAULTS.dlqPageSize);
+    const start = parseStart(query(c, "start"));
+    const page = await listDeadLetters({ redis: c.var.redis, dlqStream, count, start });
+    const { entries, unreadable } = page;
+    log("dlq_list", {
+      dlqStream,
+      count,
+      start,
+      listed: entries.length,
+      unreadable: unreadable.length,
+    });
+    return c.json({ dlqStream, ...page });
+  });
+
+  admin.post("/dlq/redrive", requireAdmin, withConfig, async (c) => {
+    const { stream, dlqStream } = c.var.config;
+    const raw = { count: query(c, "count"), start: query(c, "start") };
+    const count = parseCount(raw.count, DEFAULTS.redrivePageSize);
+    const start = parseStart(raw.start);
+    // With ids there is no range: neither count nor start (refused beside them) is passed.
+    const ids = parseRedriveIds(query(c, "ids"), raw);
+    const dryRun = parseDryRun(query(c, "dryRun"));
+    const { redis } = c.var;
+    const range = ids === undefined ? { count, start } : { ids };
+    const report = await redrive({ redis, stream, dlqStream, dryRun, ...range });
+    const { moved, skipped } = report;
+    log("dlq_redrive", {
+      stream,
+      dlqStream,
+      ...(ids === undefined ? { count, start } : { ids: ids.length }),
+      dryRun,
+      moved: moved.length,
+      skipped: skipped.length,
+    });
+    return c.json({ stream, dlqStream, ...report });
+  });
+
+  // Ids only: `/dlq/redrive` and anything else under /dlq/ stay theirs (405, 404).
+  const oneDeadLetter = "/dlq/:id{[0-9]+-[0-9]+}";
+
+  admin.get(oneDeadLetter, requireAdmin, withConfig, async (c) => {
+    const { dlqStream } = c.var.config;
+    const id = parseDeadLetterId(c.req.param("id"));
+    const entry = await readDeadLetter({ redis: c.var.redis, dlqStream, id });
+    log("dlq_read", { dlqStream, id, found: entry !== null });
+    return entry === null ? notFound(dlqStream, id) : c.json(entry);
+  });
+
+  admin.delete(oneDeadLetter, requireAdmin, withConfig, async (c) => {
+    const { dlqStream } = c.var.config;
+    const id = parseDeadLetterId(c.req.param("id"));
+    const { deleted } = await deleteDeadLetter({ redis: c.var.redis, dlqStream, id });
+    log("dlq_delete", { dlqStream, id, deleted });
+    return deleted ? c.json({ deleted }) : notFound(dlqStream, id);
+  });
+
+  // The 405 the app's fallback gives literal paths, for the ids of the two routes above.
+  admin.all(oneDeadLetter, (c) => {
+    const message = `${c.req.method} ${c.req.path}: use GET, DELETE`;
+    throw new HttpError(405, "METHOD_NOT_ALLOWED", message, { allow: "GET, DELETE" });
+  });
+}
+
 /** The handlers of /drain and /sweep; default: the webhook handler (TARGET_URL). */
 export type AdminOptions = HandlerOptions;
 
@@ -89,7 +167,9 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
     const first = configs[0] as ResolvedConfig;
     const redis = redisFor(first.url, first.token);
     const streams = await Promise.all(
-      configs.map(({ stream, group, dlqStream }) => getStats({ redis, stream, group, dlqStream })),
+      configs.map(({ stream, group, dlqStream, alertIdleMs }) =>
+        getStats({ redis, stream, group, dlqStream, alertIdleMs }),
+      ),
     );
     log("stats", { streams: streams.length, alerts: streams.flatMap((s) => s.alerts).length });
     return c.json({ streams });
@@ -97,7 +177,8 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
 
   admin.get("/stats", requireAdmin, withConfig, async (c) => {
     const { config, redis } = c.var;
-    const stats = await getStats({ redis, stream: config.stream, dlqStream: config.dlqStream });
+    const { stream, dlqStream, alertIdleMs } = config;
+    const stats = await getStats({ redis, stream, dlqStream, alertIdleMs });
     log("stats", {
       stream: config.stream,
       groups: stats.groups.length,
@@ -106,40 +187,7 @@ export function createAdmin(options: AdminOptions = {}): Hono<AdminEnv> {
     return c.json(stats);
   });
 
-  admin.get("/dlq", requireAdmin, withConfig, async (c) => {
-    const { dlqStream } = c.var.config;
-    const count = parseCount(query(c, "count"), DEFAULTS.dlqPageSize);
-    const start = parseStart(query(c, "start"));
-    const page = await listDeadLetters({ redis: c.var.redis, dlqStream, count, start });
-    const { entries, unreadable } = page;
-    log("dlq_list", {
-      dlqStream,
-      count,
-      start,
-      listed: entries.length,
-      unreadable: unreadable.length,
-    });
-    return c.json({ dlqStream, ...page });
-  });
-
-  admin.post("/dlq/redrive", requireAdmin, withConfig, async (c) => {
-    const { stream, dlqStream } = c.var.config;
-    const count = parseCount(query(c, "count"), DEFAULTS.redrivePageSize);
-    const start = parseStart(query(c, "start"));
-    const dryRun = parseDryRun(query(c, "dryRun"));
-    const report = await redrive({ redis: c.var.redis, stream, dlqStream, count, start, dryRun });
-    const { moved, skipped } = report;
-    log("dlq_redrive", {
-      stream,
-      dlqStream,
-      count,
-      start,
-      dryRun,
-      moved: moved.length,
-      skipped: skipped.length,
-    });
-    return c.json({ stream, dlqStream, ...report });
-  });
+  addDeadLetterRoutes(admin);
 
   admin.post("/group/reset", requireAdmin, withConfig, async (c) => {
     const { stream, group } = c.var.config;

@@ -1,6 +1,7 @@
 /** @module Maps every error the HTTP API can meet to one status and `{ error: { code, message } }`. */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { DeadLetterInputError } from "../lib/dead-letter/select";
 import {
   ConfigError,
   GroupNotFoundError,
@@ -54,6 +55,9 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
     return { status: err.status, code: err.code, message: err.message, headers: err.headers };
   }
   if (err instanceof QueryError || err instanceof IdPastEndError) {
+    return answer(400, err.code, err.message);
+  }
+  if (err instanceof DeadLetterInputError) {
     return answer(400, err.code, err.message);
   }
   if (err instanceof GroupNotFoundError) {

@@ -1,7 +1,8 @@
-/** @module The HTTP API (hono): `/health`, the admin routes, JSON errors, 404 and 405. */
+/** @module The HTTP API (hono): `/health`, the admin routes, the dashboard, JSON errors, 404 and 405. */
 import { Hono } from "hono";
 import { type AdminOptions, createAdmin } from "./admin";
 import { redisFor } from "./client";
+import { createDashboard } from "./dashboard/routes";
 import type { Env } from "./env";
 import { toErrorAnswer } from "./http-errors";
 import { createInternal } from "./internal";
@@ -38,6 +39,7 @@ export function createApp(options: AdminOptions = {}): Hono<{ Bindings: Env }> {
   app.route("/", createAdmin(options));
   app.route("/", createInternal(options));
   app.route("/", createPublish(options));
+  app.route("/", createDashboard(options));
 
   app.onError((err, c) => {
     const { status, code, message, headers } = toErrorAnswer(err);

@@ -1,6 +1,17 @@
 /** @module What a job (drain or sweep) is given, and what both take from it: names, limits, logging. */
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { MessageHandler, RequestBudget, ResolvedConfig } from "../lib/index";
+import { toReportError } from "../lib/errors";
+import {
+  type DrainReport,
+  isIdleJob,
+  jobRecord,
+  type MessageHandler,
+  RequestBudget,
+  type ResolvedConfig,
+  recordJob,
+  recordSnapshot,
+  type SweepReport,
+} from "../lib/index";
 import { isQueueConsumer } from "../lib/queues/consumer";
 import { log, logError } from "./log";
 
@@ -17,6 +28,12 @@ export type JobInput = {
   budget?: RequestBudget;
   /** Several streams are configured: each log line says which stream and group it is about. */
   tagged?: boolean;
+  /**
+   * Counts the request(s) of the job's history record ({@link recordHistory}), which are
+   * outside `budget` and the report's `requests`; a tick adds them to its own. @default a
+   * fresh budget
+   */
+  historyBudget?: RequestBudget;
 };
 
 /** Events logged at error level: data at risk, or a state an operator did not choose. */
@@ -59,4 +76,37 @@ export function common(input: JobInput) {
         ...rest,
       }),
   };
+}
+
+/**
+ * Records the job's report and a snapshot of its group for the dashboard (`recordSnapshot`,
+ * docs/history.md) when HISTORY_MINUTES > 0, after the job has logged its report; an idle job
+ * (nothing read, settled or failed) records its report only (`recordJob`, one HSET). The
+ * record is outside MAX_REQUESTS: one more request per stream per job (two after a script flush),
+ * counted in `historyBudget`, never in the report's `requests`. A failed record never fails
+ * the job, whose work is done: it is logged at error level as one `history_failed` line
+ * (stream, group, the error's safe message) and the job goes on. Never throws.
+ */
+export async function recordHistory(
+  input: JobInput,
+  job: "drain" | "sweep",
+  report: DrainReport | SweepReport,
+): Promise<void> {
+  const { config: c } = input;
+  if (c.historyMinutes <= 0) {
+    return;
+  }
+  const record = jobRecord(job, report, Date.now());
+  const where = { redis: input.redis, stream: c.stream, group: c.group, record };
+  const budget = input.historyBudget ?? new RequestBudget();
+  try {
+    if (isIdleJob(record)) {
+      await recordJob({ ...where, budget });
+    } else {
+      await recordSnapshot({ ...where, dlqStream: c.dlqStream, keep: c.historyMinutes, budget });
+    }
+  } catch (e) {
+    const about = { consumer: input.consumer, job, stream: c.stream, group: c.group };
+    logError("history_failed", { ...about, error: toReportError(e).message });
+  }
 }

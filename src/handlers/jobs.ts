@@ -11,7 +11,7 @@ import {
 } from "../lib/index";
 import { isQueueConsumer } from "../lib/queues/consumer";
 import { SCRIPT_MAX_REQUESTS } from "../lib/redis/script";
-import { common, type JobInput, streamTags } from "./job-input";
+import { common, type JobInput, recordHistory, streamTags } from "./job-input";
 import { log, logError } from "./log";
 
 export type DrainInput = JobInput & {
@@ -57,11 +57,14 @@ function drainOptions(
 
 /**
  * One drain with the configured limits; `max`/`budgetMs` narrow them (HTTP query). It takes
- * no slot: see {@link runContinuousDrain} for a drain the slot table counts.
+ * no slot: see {@link runContinuousDrain} for a drain the slot table counts. Once its report
+ * is logged, the job is recorded in the group's history ({@link recordHistory}): outside
+ * MAX_REQUESTS, one more request per stream per job.
  */
 export async function runDrain(input: DrainInput): Promise<DrainReport> {
   const report = await drain(drainOptions(input));
   log("drain", { ...streamTags(input), ...report });
+  await recordHistory(input, "drain", report);
   return report;
 }
 
@@ -99,7 +102,9 @@ export type ContinuousDrainInput = Omit<DrainInput, "continuous"> & {
 /**
  * A polling drain that holds a slot of the drain table for its life. Its requests, slot calls
  * included, stay within `maxRequests` (MAX_REQUESTS): {@link SLOT_REQUESTS} of them are kept
- * for the slot. Logs the report (`requests` counting the slot calls) as one `drain` line.
+ * for the slot. Logs the report (`requests` counting the slot calls) as one `drain` line,
+ * then records it in the group's history ({@link recordHistory}): outside MAX_REQUESTS, one
+ * more request per stream per job, not in the report's `requests`.
  * @returns the report, or `null` when `slot: "at-start"` found the table full (nothing read;
  *   logged as `drain_skipped` with `reason: "slots_full"`)
  * @throws RedisCommandError when an `at-start` take fails (nothing read)
@@ -158,6 +163,7 @@ export async function runContinuousDrain(input: ContinuousDrainInput): Promise<D
   }
   report.requests += slotBudget.used;
   log("drain", { ...streamTags(input), ...report });
+  await recordHistory(input, "drain", report);
   return report;
 }
 
@@ -174,7 +180,11 @@ async function release(slot: Parameters<typeof releaseSlot>[0]): Promise<void> {
   }
 }
 
-/** One sweep with the configured limits. */
+/**
+ * One sweep with the configured limits. Once its report is logged, the job is recorded in
+ * the group's history ({@link recordHistory}): outside MAX_REQUESTS, one more request per
+ * stream per job.
+ */
 export async function runSweep(input: JobInput): Promise<SweepReport> {
   const { config: c } = input;
   const report = await sweep({
@@ -190,5 +200,6 @@ export async function runSweep(input: JobInput): Promise<SweepReport> {
     retryDelays: isQueueConsumer(input.handler),
   });
   log("sweep", { ...streamTags(input), ...report });
+  await recordHistory(input, "sweep", report);
   return report;
 }

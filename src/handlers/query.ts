@@ -1,5 +1,10 @@
 /** @module Query-string parameters of the HTTP API: parsed strictly, 400 naming the parameter. */
 import { describeRange, RANGES } from "../lib/config/ranges";
+import {
+  checkDeadLetterId,
+  checkRedriveIds,
+  DeadLetterInputError,
+} from "../lib/dead-letter/select";
 import { StreamsWorkerError } from "../lib/errors";
 import { isStreamId } from "../lib/replies/index";
 
@@ -116,4 +121,43 @@ export function parseMax(raw: string | undefined, cap: number): number {
 /** `budgetMs` of `/drain`: within `RANGES.timeBudgetMs` (100..900000), absent → `fallback`. */
 export function parseBudgetMs(raw: string | undefined, fallback: number): number {
   return parseIntegerParam("budgetMs", raw, RANGES.timeBudgetMs, fallback);
+}
+
+/** Runs a check of the library, its DeadLetterInputError answered as a QueryError (400). */
+function asQuery<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof DeadLetterInputError) {
+      throw new QueryError(e.argument, e.message);
+    }
+    throw e;
+  }
+}
+
+/**
+ * `ids` of `/dlq/redrive`: dead-letter ids separated by commas (`?ids=1-0,2-0`), 1 to 100
+ * (`DEFAULTS.redrivePageSize`), each a complete stream id, none twice; absent → `undefined`
+ * (a range), empty → refused. Refused beside `start` or `count`, which describe a range.
+ * @param range the raw `start` and `count` of the same request
+ * @throws QueryError naming the limit, or the bad or repeated id
+ */
+export function parseRedriveIds(
+  raw: string | undefined,
+  range: { start?: string; count?: string },
+): string[] | undefined {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const given = (v: string | undefined) => (v === "" ? undefined : v);
+  const { start, count } = range;
+  // Unlike other parameters, an empty `ids=` is not absent: an empty selection must not
+  // turn into a redrive of the oldest page.
+  const ids = raw === "" ? [] : raw.split(",");
+  return asQuery(() => checkRedriveIds({ ids, start: given(start), count: given(count) }));
+}
+
+/** The `<id>` of `/dlq/<id>`: a complete stream id, each part at most 2^64 − 1. */
+export function parseDeadLetterId(raw: string): string {
+  return asQuery(() => checkDeadLetterId(raw));
 }

@@ -7,6 +7,7 @@ import { toReportError } from "../lib/errors";
 import {
   type DrainReport,
   type MessageHandler,
+  RequestBudget,
   RequestPool,
   type ResolvedConfig,
   type SweepReport,
@@ -55,11 +56,12 @@ export async function drainStreams(input: TickInput): Promise<void> {
   const pool = new RequestPool(first.maxRequests - fixed, jobs.length);
   // Every share exists before any drain starts: each is guaranteed its part from the first read.
   const budgets = jobs.map(() => pool.share());
+  const history = jobs.map(() => new RequestBudget());
   const outcomes = await Promise.allSettled(
     jobs.map(async (job, i) => {
       const budget = budgets[i];
       const fanOut = fanOuts[i];
-      const one = { ...job, redis, consumer, budget, tagged: true };
+      const one = { ...job, redis, consumer, budget, historyBudget: history[i], tagged: true };
       try {
         return fanOut
           ? await runContinuousDrain({ ...one, onBatch: fanOut.onBatch })
@@ -71,7 +73,7 @@ export async function drainStreams(input: TickInput): Promise<void> {
     }),
   );
   const fanOutRequests = fanOuts.reduce((n, f) => n + (f?.used() ?? 0), 0);
-  report(input, "drain", outcomes, fanOutRequests);
+  report(input, "drain", outcomes, { fanOut: fanOutRequests, history: usedBy(history) });
 }
 
 /**
@@ -86,28 +88,41 @@ export async function sweepStreams(input: TickInput): Promise<void> {
   }
   const pool = new RequestPool(first.maxRequests, jobs.length);
   const budgets = jobs.map(() => pool.share());
+  const history = jobs.map(() => new RequestBudget());
   const outcomes = await Promise.allSettled(
     jobs.map(async (job, i) => {
       const budget = budgets[i];
+      const historyBudget = history[i];
       try {
-        return await runSweep({ ...job, redis, consumer, budget, tagged: true });
+        return await runSweep({ ...job, redis, consumer, budget, historyBudget, tagged: true });
       } finally {
         budget?.close();
       }
     }),
   );
-  report(input, "sweep", outcomes, 0);
+  report(input, "sweep", outcomes, { fanOut: 0, history: usedBy(history) });
 }
 
 type Outcome = PromiseSettledResult<DrainReport | SweepReport>;
 
+/** Requests of a tick outside its streams' reports. */
+type Extra = {
+  /** The fan-outs' estimates and `SELF` calls. */
+  fanOut: number;
+  /** The streams' history records (one script run each, outside MAX_REQUESTS). */
+  history: number;
+};
+
+const usedBy = (budgets: RequestBudget[]): number => budgets.reduce((n, b) => n + b.used, 0);
+
 /**
  * One `tick` line: each stream's figures (`requests` its own, slot calls included) and the
- * tick's total requests: the streams' and `fanOut`, those of the fan-outs' estimates and
- * `SELF` calls. A stream whose job threw is listed with its error, logged at error level, and
- * the first such error is thrown after the line.
+ * tick's total requests: the streams', those of the fan-outs' estimates and `SELF` calls, and
+ * the streams' history records (also shown apart as `historyRequests`): what Upstash counted.
+ * A stream whose job threw is listed with its error, logged at error level, and the first
+ * such error is thrown after the line.
  */
-function report(input: TickInput, job: "drain" | "sweep", outcomes: Outcome[], fanOut: number) {
+function report(input: TickInput, job: "drain" | "sweep", outcomes: Outcome[], extra: Extra) {
   const streams = outcomes.map((outcome, i) => {
     const { stream, group } = input.jobs[i]?.config ?? { stream: "?", group: "?" };
     if (outcome.status === "rejected") {
@@ -119,13 +134,14 @@ function report(input: TickInput, job: "drain" | "sweep", outcomes: Outcome[], f
     return { stream, group, ...figures, ...outcomes, requests: r.requests, stoppedBy: r.stoppedBy };
   });
   const own = streams.reduce((n, s) => n + ("requests" in s ? s.requests : 0), 0);
-  const requests = own + fanOut;
+  const requests = own + extra.fanOut + extra.history;
   const thrown = outcomes.find((o) => o.status === "rejected");
   (thrown ? logError : log)("tick", {
     job,
     cron: input.cron,
     consumer: input.consumer,
     requests,
+    historyRequests: extra.history,
     streams,
   });
   if (thrown) {

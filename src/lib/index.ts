@@ -14,6 +14,13 @@ export {
   STREAM_SETTINGS,
   type StreamSetting,
 } from "./config/streams";
+export {
+  type DeadLetterByIdOptions,
+  type DeleteDeadLetterResult,
+  deleteDeadLetter,
+  readDeadLetter,
+} from "./dead-letter/by-id";
+export { countDeadLetters } from "./dead-letter/count";
 export type { DeadLetter, DeadLetterInput, DeadLetterReason } from "./dead-letter/entry";
 export {
   type DeadLetterPage,
@@ -30,6 +37,7 @@ export {
   type RedriveSkipReason,
   redrive,
 } from "./dead-letter/redrive";
+export { type DeadLetterArgument, DeadLetterInputError } from "./dead-letter/select";
 export { consumeBatch, drain } from "./drain/drain";
 export type {
   DrainBatch,
@@ -57,6 +65,7 @@ export {
   type StreamsErrorOptions,
   StreamsWorkerError,
 } from "./errors";
+export { estimateBacklog } from "./fanout/backlog";
 export {
   cronConsumerName,
   httpConsumerName,
@@ -69,6 +78,23 @@ export { type ResetOptions, type ResetReport, resetGroup } from "./group/reset";
 export type { HandlerContext, MessageHandler, StreamMessage } from "./handling/message";
 export { isPermanentError } from "./handling/outcome";
 export { RetryLaterError } from "./handling/retry";
+export { type JobRecord, jobRecord, parseJobRecord } from "./history/job-record";
+export {
+  type History,
+  parseHistoryList,
+  parseLastJobs,
+  type ReadHistoryOptions,
+  readHistory,
+} from "./history/read";
+export {
+  HISTORY_BACKLOG_CAP,
+  isIdleJob,
+  type RecordJobOptions,
+  type RecordSnapshotOptions,
+  recordJob,
+  recordSnapshot,
+} from "./history/record";
+export { MINUTE_MS, minuteOf, parseSnapshot, type Snapshot } from "./history/snapshot";
 export {
   MAX_PUBLISH_PAIRS,
   type PublishMessage,

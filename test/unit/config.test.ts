@@ -53,6 +53,8 @@ describe("parseConfig", () => {
       retryDelayS: DEFAULTS.retryDelayS,
       maxBatchTimeoutMs: DEFAULTS.maxBatchTimeoutMs,
       queueBodyField: DEFAULTS.queueBodyField,
+      historyMinutes: DEFAULTS.historyMinutes,
+      alertIdleMs: DEFAULTS.alertIdleMs,
     });
   });
 
@@ -350,6 +352,8 @@ describe("CONFIG_VARIABLES", () => {
       "MAX_REQUESTS",
       "CONSUME_CRON",
       "SWEEP_CRON",
+      "HISTORY_MINUTES",
+      "ALERT_IDLE_MS",
       "DRAIN_MODE",
       "POLL_MIN_MS",
       "POLL_MAX_MS",

@@ -95,7 +95,10 @@ export const DEFAULTS = {
   dlqPageSize: 50,
   /** Dead letters one redrive moves without `count`. */
   redrivePageSize: 100,
-  /** A consumer idle this long while owning pending entries is flagged in stats. */
+  /**
+   * A consumer idle this long while owning pending entries is flagged in stats and on the
+   * dashboard as "may be dead" (the classic XINFO monitoring rule: 5 minutes).
+   */
   alertIdleMs: 300_000,
   /** Delayed messages one promotion moves into the stream (one script run). */
   promoteBatch: 100,
@@ -108,6 +111,11 @@ export const DEFAULTS = {
   maxBatchTimeoutMs: 0,
   /** Queues API: the field whose JSON is a message's `body`. */
   queueBodyField: "body",
+  /**
+   * Snapshots of each group's history kept, one a minute (24 h), recorded after every drain
+   * and sweep for the dashboard's charts; 0 turns recording off.
+   */
+  historyMinutes: 1440,
 } as const;
 
 /** Type of {@link DEFAULTS}. */

@@ -36,6 +36,8 @@ export const CONFIG_RANGES = {
   MAX_MESSAGE_BYTES: configRange(RANGES.maxMessageBytes),
   RETRY_DELAY_S: configRange(RANGES.delaySeconds),
   MAX_BATCH_TIMEOUT_MS: configRange(RANGES.maxBatchTimeoutMs),
+  HISTORY_MINUTES: configRange(RANGES.historyMinutes),
+  ALERT_IDLE_MS: configRange(RANGES.alertIdleMs),
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** "at least 13 with TRIM=maxlen:N or acked", or each on its own when they differ. */

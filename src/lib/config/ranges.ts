@@ -61,6 +61,10 @@ export const RANGES = {
   promoteBatch: [1, 10_000],
   /** Cloudflare Queues' `max_batch_timeout` goes up to 60 s. */
   maxBatchTimeoutMs: [0, 60_000],
+  /** Snapshots of a group's history kept, one a minute: up to 7 days; 0 = not recorded. */
+  historyMinutes: [0, 7 * 1440],
+  /** Idle time after which a consumer holding pending entries is flagged: 1 s to 1 day. */
+  alertIdleMs: [1000, 86_400_000],
 } as const satisfies Record<string, Range>;
 
 export type RangeName = keyof typeof RANGES;

@@ -59,6 +59,8 @@ export type ResolvedConfig = {
   retryDelayS: number;
   maxBatchTimeoutMs: number;
   queueBodyField: string;
+  historyMinutes: number;
+  alertIdleMs: number;
 };
 
 const trimText = (t: TrimPolicy): string => (t.kind === "maxlen" ? `maxlen:${t.maxLen}` : t.kind);
@@ -111,6 +113,8 @@ export function readConfig(r: EnvReader): ResolvedConfig {
     retryDelayS: int("RETRY_DELAY_S", DEFAULTS.retryDelayS),
     maxBatchTimeoutMs: int("MAX_BATCH_TIMEOUT_MS", DEFAULTS.maxBatchTimeoutMs),
     queueBodyField: r.withDefault("QUEUE_BODY_FIELD", keyName, DEFAULTS.queueBodyField),
+    historyMinutes: int("HISTORY_MINUTES", DEFAULTS.historyMinutes),
+    alertIdleMs: int("ALERT_IDLE_MS", DEFAULTS.alertIdleMs),
   };
 
   refuseCombinations(r, config, dlqStream);

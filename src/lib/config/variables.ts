@@ -196,6 +196,20 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     meaning: "the trigger that runs the sweep; must also be listed in `[triggers] crons`",
     expected: CRON,
   },
+  {
+    name: "HISTORY_MINUTES",
+    default: String(DEFAULTS.historyMinutes),
+    meaning:
+      "snapshots of each group kept for the dashboard's charts, one a minute (backlog, pending, DLQ length, throughput; key `<STREAM>:<GROUP>:history`), recorded after every drain and sweep with its report: one more request per stream per job, outside MAX_REQUESTS; 0 = off (docs/history.md)",
+    expected: between("HISTORY_MINUTES"),
+  },
+  {
+    name: "ALERT_IDLE_MS",
+    default: String(DEFAULTS.alertIdleMs),
+    meaning:
+      "a consumer idle longer than this while holding pending entries is flagged as may-be-dead in `/stats` alerts and on the dashboard",
+    expected: between("ALERT_IDLE_MS"),
+  },
   ...CONTINUOUS_VARIABLES,
   ...QUEUE_VARIABLES,
 ];

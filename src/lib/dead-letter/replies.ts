@@ -63,7 +63,9 @@ export type RedriveSkipReason =
   /** It is not a dead letter this package can read. */
   | "malformed"
   /** Redis refused the XADD; `error` says why. */
-  | "failed";
+  | "failed"
+  /** Asked for by id, and not in the dead-letter stream (never was, or moved or deleted since). */
+  | "not_found";
 
 export type RedriveMove = {
   dlqId: string;
@@ -88,6 +90,7 @@ const SKIP_REASONS: ReadonlySet<string> = new Set<RedriveSkipReason>([
   "too_many_fields",
   "malformed",
   "failed",
+  "not_found",
 ]);
 
 /**

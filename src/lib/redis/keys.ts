@@ -33,6 +33,13 @@ export type StreamKeys = {
    * scored by when it is due; moved into the stream once due. It belongs to the stream.
    */
   delayed: string;
+  /**
+   * List of the group's snapshots, one a minute, newest first: each a line
+   * `t length backlog pending dlq read acked failed dead jobs` (`src/lib/history/`).
+   */
+  history: string;
+  /** Hash: `drain` / `sweep` → the last such job's record (JSON), for the dashboard. */
+  lastJobs: string;
 };
 
 /**
@@ -52,5 +59,7 @@ export function streamKeys(stream: string, group: string, dlqStream?: string): S
     done: (id: string) => `${stream}:${group}:done:${id}`,
     publishKey: (key: string) => `${stream}:publish:${key}`,
     delayed: `${stream}:delayed`,
+    history: `${stream}:${group}:history`,
+    lastJobs: `${stream}:${group}:last-jobs`,
   };
 }

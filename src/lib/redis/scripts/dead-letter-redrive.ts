@@ -3,22 +3,24 @@
 export const DEAD_LETTER_REDRIVE = `--[[
   KEYS[1]  dead-letter stream
   KEYS[2]  stream to redrive into
-  ARGV[1]  first dead-letter id to look at ("-" = the oldest)
-  ARGV[2]  most dead letters to look at
+  ARGV[1]  first dead-letter id to look at ("-" = the oldest); unused with ARGV[5..]
+  ARGV[2]  most dead letters to look at; unused with ARGV[5..]
   ARGV[3]  "1" = dry run: judge each entry, change nothing
   ARGV[4]  most pairs a dead letter copies verbatim (the move's limit)
+  ARGV[5..] optional: the dead-letter ids to look at, in this order, instead of a range;
+           an id not in the dead-letter stream is reported skipped "not_found"
 
-  Dead letters are read one at a time (XRANGE COUNT 1), so their bytes never leave Redis
-  and only one is held at once. Each is added back ("XADD stream * f v ...", the original
-  pairs in order) and deleted from the dead-letter stream in the same step, so racing
-  redrives never duplicate one. The re-added entry ends with the pair
+  Dead letters are read one at a time (XRANGE COUNT 1, or XRANGE id id), so their bytes
+  never leave Redis and only one is held at once. Each is added back ("XADD stream * f v
+  ...", the original pairs in order) and deleted from the dead-letter stream in the same
+  step, so racing redrives never duplicate one. The re-added entry ends with the pair
   original_id -> the id the message first had, unless its pairs already end with one
   (redriven before): the first identity wins. Entries that cannot go back are left in
   place and reported: from another stream, wider than one XADD takes (ARGV[4] + 1 pairs),
   or not a dead letter. Each entry runs under pcall: Lua does not roll back, so a
   failure must not hide what the entries before it did.
-  Returns {next, outcomes}: next = the first id not looked at ("" = none left); per
-  entry {dlqId, "moved", newId ("" when dry), originalId} or
+  Returns {next, outcomes}: next = the first id not looked at ("" = none left; always ""
+  with ids); per entry {dlqId, "moved", newId ("" when dry), originalId} or
   {dlqId, "skipped", reason, originalId, error}.
 ]]
 local dlq, stream = KEYS[1], KEYS[2]
@@ -110,20 +112,34 @@ local function redrive(id, flat, originalId)
   return { id, "moved", newId, originalId }
 end
 
+-- One dead letter's outcome; a Redis error in it is reported, not raised.
+local function settle(id, flat)
+  local originalId = flat[1] == "original_id" and flat[2] or ""
+  local ok, outcome = pcall(redrive, id, flat, originalId)
+  if ok then return outcome end
+  local message = type(outcome) == "table" and outcome.err or tostring(outcome)
+  return { id, "skipped", "failed", originalId, message }
+end
+
 local out = {}
+if #ARGV > 4 then
+  for i = 5, #ARGV do
+    local found = redis.call("XRANGE", dlq, ARGV[i], ARGV[i])
+    if #found == 0 then
+      out[#out + 1] = { ARGV[i], "skipped", "not_found", "", "" }
+    else
+      out[#out + 1] = settle(found[1][1], found[1][2])
+    end
+  end
+  return { "", out }
+end
+
 local cursor = ARGV[1]
 for _ = 1, count do
   local found = redis.call("XRANGE", dlq, cursor, "+", "COUNT", 1)
   if #found == 0 then return { "", out } end
-  local id, flat = found[1][1], found[1][2]
-  local originalId = flat[1] == "original_id" and flat[2] or ""
-  local ok, outcome = pcall(redrive, id, flat, originalId)
-  if not ok then
-    local message = type(outcome) == "table" and outcome.err or tostring(outcome)
-    outcome = { id, "skipped", "failed", originalId, message }
-  end
-  out[#out + 1] = outcome
-  cursor = "(" .. id
+  out[#out + 1] = settle(found[1][1], found[1][2])
+  cursor = "(" .. found[1][1]
 end
 local following = redis.call("XRANGE", dlq, cursor, "+", "COUNT", 1)
 return { following[1] and following[1][1] or "", out }
