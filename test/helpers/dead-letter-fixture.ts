@@ -1,5 +1,6 @@
 /** @module Shared set-up of the dead-letter suites: raw entries made pending over a direct connection. */
 import { RESP_TYPES } from "redis";
+import { type MoveOptions, moveToDeadLetter } from "../../src/lib/dead-letter/move";
 import type { Direct } from "./redis";
 
 /** A field or value as Redis may hold it: text, or raw bytes (invalid UTF-8 included). */
@@ -37,4 +38,30 @@ export async function rawEntry(d: Direct, key: string, id: string): Promise<Buff
 export async function streamIds(d: Direct, key: string): Promise<string[]> {
   const rows = (await d.sendCommand(["XRANGE", key, "-", "+"])) as [string, string[]][];
   return rows.map(([id]) => id);
+}
+
+/**
+ * Dead letters of `entries`, made as the drain and the sweep make them: pending for consumer
+ * `c` of group `g` (see {@link pendingEntries}), then moved with reason `permanent_error` and
+ * error `bad amount`, dead at 1795709122566. Returns their original ids and their ids in the
+ * dead-letter stream, both oldest first.
+ */
+export async function deadLettersOf(
+  d: Direct,
+  redis: MoveOptions["redis"],
+  where: { stream: string; dlq: string },
+  entries: Raw[][],
+): Promise<{ originals: string[]; dlqIds: string[] }> {
+  const originals = await pendingEntries(d, where.stream, entries);
+  await moveToDeadLetter({
+    redis,
+    stream: where.stream,
+    group: "g",
+    consumer: "c",
+    dlqStream: where.dlq,
+    dlqMaxLen: 1000,
+    entries: originals.map((id) => ({ id, reason: "permanent_error", error: "bad amount" })),
+    now: 1795709122566,
+  });
+  return { originals, dlqIds: await streamIds(d, where.dlq) };
 }

@@ -2,13 +2,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   DeadLetterInputError,
   deleteDeadLetter,
-  moveToDeadLetter,
   ReplyShapeError,
   RequestBudget,
   readDeadLetter,
   redrive,
 } from "../../src/lib/index";
-import { pendingEntries, type Raw, rawEntry, streamIds } from "../helpers/dead-letter-fixture";
+import { deadLettersOf, type Raw, rawEntry, streamIds } from "../helpers/dead-letter-fixture";
 import { upstash, useKeyspace } from "../helpers/redis";
 
 const ks = useKeyspace("dlq-select");
@@ -22,24 +21,8 @@ beforeEach(() => {
   dlq = ks.key("orders:dlq");
 });
 
-/**
- * Dead letters of `entries`, moved the way the drain and the sweep move them. Returns their
- * original ids and their ids in the dead-letter stream, both oldest first.
- */
-async function deadLetters(entries: Raw[][]): Promise<{ originals: string[]; dlqIds: string[] }> {
-  const originals = await pendingEntries(d, stream, entries);
-  await moveToDeadLetter({
-    redis,
-    stream,
-    group: "g",
-    consumer: "c",
-    dlqStream: dlq,
-    dlqMaxLen: 1000,
-    entries: originals.map((id) => ({ id, reason: "permanent_error", error: "bad amount" })),
-    now: 1795709122566,
-  });
-  return { originals, dlqIds: await streamIds(d, dlq) };
-}
+/** Dead letters of `entries` on this test's stream (see {@link deadLettersOf}). */
+const deadLetters = (entries: Raw[][]) => deadLettersOf(d, redis, { stream, dlq }, entries);
 
 const numbered = (n: number): Raw[][] => Array.from({ length: n }, (_, i) => ["n", String(i)]);
 const lengths = async () => ({ stream: await d.xLen(stream), dlq: await d.xLen(dlq) });

@@ -1,7 +1,6 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { moveToDeadLetter } from "../../src/lib/dead-letter/move";
-import { pendingEntries, streamIds } from "../helpers/dead-letter-fixture";
+import { deadLettersOf, streamIds } from "../helpers/dead-letter-fixture";
 import { linesOf } from "../helpers/log-lines";
 import { upstash, useKeyspace } from "../helpers/redis";
 import { startWorker } from "../helpers/worker";
@@ -40,21 +39,14 @@ async function call<T>(
   return { status: res.status, body: (await res.json()) as T, allow: res.headers.get("allow") };
 }
 
-/** `n` dead letters, moved the way the drain and sweep move them; their dead-letter ids. */
-async function deadLetters(n: number): Promise<{ originals: string[]; dlqIds: string[] }> {
-  const entries = Array.from({ length: n }, (_, i) => ["orderID", `A-${i}`, "amount", "007"]);
-  const originals = await pendingEntries(d, stream, entries);
-  await moveToDeadLetter({
-    redis: upstash(),
-    stream,
-    group: "g",
-    consumer: "c",
-    dlqStream: dlq,
-    dlqMaxLen: 1000,
-    entries: originals.map((id) => ({ id, reason: "permanent_error", error: "bad amount" })),
-  });
-  return { originals, dlqIds: await streamIds(d, dlq) };
-}
+/** `n` dead letters, moved the way the drain and sweep move them. */
+const deadLetters = (n: number) =>
+  deadLettersOf(
+    d,
+    upstash(),
+    { stream, dlq },
+    Array.from({ length: n }, (_, i) => ["orderID", `A-${i}`, "amount", "007"]),
+  );
 
 const xlen = async (key: string) => Number(await d.sendCommand(["XLEN", key]));
 
