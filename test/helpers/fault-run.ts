@@ -124,6 +124,11 @@ export async function faultRun(
     const { samples, ...rest } = verdict;
     const skipped = logs.filter((line) => line.includes('"event":"cron_skipped"'));
     samples.skipped = skipped.slice(0, 2);
+    // What the run saw of the two recreations, to tell a late drain from an uncounted line.
+    samples.recreation = [
+      `recreated ${made.recreatedAfterMs ?? "not"} ms after the destroy`,
+      ...logs.filter((line) => line.includes("group_recreated")).slice(0, 3),
+    ];
     const stats = bridge.stats();
     const figures: FaultRunFigures = {
       scenario: o.scenario,
@@ -328,12 +333,15 @@ async function produce(p: ProduceInput): Promise<{
   produced: Produced[];
   destroyed: boolean;
   deletion: Deletion | undefined;
+  /** How long the group took to come back after the destroy; undefined when it did not. */
+  recreatedAfterMs: number | undefined;
 }> {
   const { producer, stream, target, o } = p;
   const plans = plan(o.mix);
   const produced: Produced[] = [];
   let destroyed = false;
   let deletion: Deletion | undefined;
+  let recreatedAfterMs: number | undefined;
   const deadline = Date.now() + o.phaseMs;
   for (let from = 0; from < plans.length && Date.now() < deadline; from += CHUNK) {
     const waitUntil = Date.now() + 500;
@@ -344,10 +352,16 @@ async function produce(p: ProduceInput): Promise<{
       await p.chaos.sendCommand(["XGROUP", "DESTROY", stream, GROUP]);
       destroyed = true;
       // Until a drain has recreated it: a deletion landing first would fold both into one.
-      const recreated = Date.now() + 5000;
+      // Generous: on two loaded cores, with bursts of failing requests, a drain may need
+      // several seconds to meet the NOGROUP.
+      const destroyedAt = Date.now();
+      const recreated = destroyedAt + 20_000;
       while (!(await groupExists(p.chaos, stream)) && Date.now() < recreated) {
         await sleep(20);
       }
+      recreatedAfterMs = (await groupExists(p.chaos, stream))
+        ? Date.now() - destroyedAt
+        : undefined;
     }
     if (deletion === undefined && from >= 0.6 * plans.length) {
       // Let the Worker catch up first: what the deletion takes unread proves nothing.
@@ -372,7 +386,7 @@ async function produce(p: ProduceInput): Promise<{
     });
     await sleep(5);
   }
-  return { produced, destroyed, deletion };
+  return { produced, destroyed, deletion, recreatedAfterMs };
 }
 
 /**

@@ -75,7 +75,7 @@ function expectNothingLostOrAltered(f: FaultRunFigures, samples: Record<string, 
   expect.soft(f.deadLettersUnderRuns, why("deadLettersUnderRuns")).toBe(0);
   expect.soft(f.unknown, why("unknown")).toBe(0);
   // Once by the destroyed group, once by the deleted stream.
-  expect.soft(f.groupRecreated).toBeGreaterThanOrEqual(2);
+  expect.soft(f.groupRecreated, why("recreation")).toBeGreaterThanOrEqual(2);
 }
 
 describe(`fault run through the bundled Worker (MAX_DELIVERIES=${MAX_DELIVERIES})`, () => {
