@@ -6,6 +6,7 @@ import {
   estimateBacklog,
   type GroupStats,
   getStats,
+  HISTORY_BACKLOG_CAP,
   type JobRecord,
   RequestBudget,
   type ResolvedConfig,
@@ -17,9 +18,6 @@ import type { redisFor } from "../client";
 import { idTime } from "./views/format";
 
 type Redis = ReturnType<typeof redisFor>;
-
-/** Entries the backlog estimate counts one by one before it extrapolates. */
-export const BACKLOG_CAP = 1000;
 
 /** One configured stream and group, as the dashboard shows it. */
 export type StreamView = {
@@ -63,7 +61,8 @@ export async function readStream(
     stats.groups.map(async (g) => {
       const lag =
         g.lag ??
-        (await estimateBacklog({ redis, stream, group: g.name, budget, cap: BACKLOG_CAP }));
+        // Counted as the history counts it, so the page and its charts agree.
+        (await estimateBacklog({ redis, stream, group: g.name, budget, cap: HISTORY_BACKLOG_CAP }));
       backlogs.set(g.name, lag);
     }),
   );
