@@ -59,8 +59,17 @@ export type FaultRunFigures = Omit<Verdict, "samples"> & {
     /** Bursts of BURST_MS where every request failed, before or (every other one) after running. */
     bursts: number;
   } & TickCounts;
-  /** `group_recreated` lines the Worker logged. */
+  /**
+   * Recreations the group went through, read from Redis: back after the destroy, and
+   * recreated (its hash's `recreated_at`) after the stream's deletion.
+   */
   groupRecreated: number;
+  /**
+   * `group_recreated` lines the Worker logged. Can be fewer: when the reply of the request
+   * that recreated the group is lost (the bridge drops replies after running), the drain
+   * cannot know it recreated it, and the next drain finds it there.
+   */
+  groupRecreatedLogged: number;
   /** `cron_skipped` lines: invocations that refused to run (a sample is in `samples.skipped`). */
   cronSkipped: number;
   /** The group read everything and its PEL was empty, twice in a row, before the deadline. */
@@ -145,7 +154,9 @@ export async function faultRun(
         bursts: burstCount,
         ...ticks.counts,
       },
-      groupRecreated: logs.filter((line) => line.includes('"event":"group_recreated"')).length,
+      groupRecreated: await recreations(d, stream, made),
+      groupRecreatedLogged: logs.filter((line) => line.includes('"event":"group_recreated"'))
+        .length,
       cronSkipped: skipped.length,
       settled,
       pending: await pendingCount(d, stream),
@@ -262,6 +273,20 @@ function startTicks(mf: Miniflare, random: () => number): Ticks {
   };
 }
 
+/**
+ * How many times the group came back: after the destroy (the producer saw it return), and
+ * after the stream's deletion (the group's hash says it was recreated since).
+ */
+async function recreations(
+  d: Direct,
+  stream: string,
+  made: { recreatedAfterMs: number | undefined; deletedAt: number | undefined },
+): Promise<number> {
+  const at = await d.sendCommand(["HGET", `${stream}:${GROUP}:group-start`, "recreated_at"]);
+  const sinceDeletion = made.deletedAt !== undefined && Number(at) >= made.deletedAt;
+  return (made.recreatedAfterMs === undefined ? 0 : 1) + (sinceDeletion ? 1 : 0);
+}
+
 /** Whether `stream` has the consumer group `GROUP`. */
 async function groupExists(d: Direct, stream: string): Promise<boolean> {
   try {
@@ -335,6 +360,8 @@ async function produce(p: ProduceInput): Promise<{
   deletion: Deletion | undefined;
   /** How long the group took to come back after the destroy; undefined when it did not. */
   recreatedAfterMs: number | undefined;
+  /** When the stream was deleted (ms since epoch); undefined when it was not. */
+  deletedAt: number | undefined;
 }> {
   const { producer, stream, target, o } = p;
   const plans = plan(o.mix);
@@ -342,6 +369,7 @@ async function produce(p: ProduceInput): Promise<{
   let destroyed = false;
   let deletion: Deletion | undefined;
   let recreatedAfterMs: number | undefined;
+  let deletedAt: number | undefined;
   const deadline = Date.now() + o.phaseMs;
   for (let from = 0; from < plans.length && Date.now() < deadline; from += CHUNK) {
     const waitUntil = Date.now() + 500;
@@ -369,6 +397,7 @@ async function produce(p: ProduceInput): Promise<{
       while (target.seen() < produced.length && Date.now() < caughtUp) {
         await sleep(10);
       }
+      deletedAt = Date.now();
       deletion = await deleteStream(p.chaos, stream);
     }
     const multi = producer.multi();
@@ -386,7 +415,7 @@ async function produce(p: ProduceInput): Promise<{
     });
     await sleep(5);
   }
-  return { produced, destroyed, deletion, recreatedAfterMs };
+  return { produced, destroyed, deletion, recreatedAfterMs, deletedAt };
 }
 
 /**
