@@ -22,6 +22,7 @@ import { readOverview, readStream } from "./data";
 import {
   adminToken,
   type DashboardEnv,
+  field,
   requireSession,
   securityHeaders,
   selected,
@@ -68,8 +69,7 @@ export function createDashboard(options: HandlerOptions = {}): Hono<DashboardEnv
 
   app.post("/dashboard/login", async (c) => {
     const token = adminToken(c.env);
-    const form = await c.req.parseBody();
-    const given = typeof form.token === "string" ? form.token : "";
+    const given = field(await c.req.parseBody(), "token") ?? "";
     if (given === "" || !(await tokensEqual(given, token))) {
       log("dashboard_login", { ok: false });
       return c.html(loginPage("That is not the admin token (ADMIN_TOKEN)."), 401);
