@@ -163,6 +163,15 @@ describe("CSRF", () => {
   });
 });
 
+describe("bad input", () => {
+  it("answers 400 naming `start` when a dead-letter page starts at no stream id", async () => {
+    const cookie = await login();
+    const res = await fetchAt("/dashboard/dlq?start=abc", { headers: { cookie } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("start");
+  });
+});
+
 describe("without ADMIN_TOKEN", () => {
   it("is off, as the admin API is", async () => {
     const off = await startWorker({ STREAM: stream, GROUP: "g" });

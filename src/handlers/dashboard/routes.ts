@@ -16,6 +16,7 @@ import { tokensEqual } from "../auth";
 import { redisFor } from "../client";
 import { toErrorAnswer } from "../http-errors";
 import { log } from "../log";
+import { parseStart } from "../query";
 import type { HandlerOptions } from "../streams";
 import { mountActions } from "./actions";
 import { readOverview, readStream } from "./data";
@@ -116,7 +117,7 @@ export function createDashboard(options: HandlerOptions = {}): Hono<DashboardEnv
 
   app.get("/dashboard/dlq", requireSession, async (c) => {
     const { config, redis } = selected(c.env, c.req.query("stream"), c.req.query("group"));
-    const start = c.req.query("start") || undefined;
+    const start = parseStart(c.req.query("start"));
     const [page, length] = await Promise.all([
       listDeadLetters({ redis, dlqStream: config.dlqStream, start }),
       countDeadLetters({ redis, dlqStream: config.dlqStream }),
