@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobRecord, recordSnapshot } from "../../src/lib/index";
 import { parseXInfoConsumers, parseXInfoGroups } from "../../src/lib/replies/index";
 import { useBrowser } from "../helpers/browser";
+import { linesOf } from "../helpers/log-lines";
 import { parseXPendingSummary } from "../helpers/pending-summary";
 import { upstash, useKeyspace } from "../helpers/redis";
 import {
@@ -156,6 +157,15 @@ describe("the overview", () => {
     expect(await page.evaluate<number>("window.marker")).toBe(42);
   });
 
+  it("costs three requests per stream to show (or refresh)", async () => {
+    const { page } = await browser.newPage();
+    await logIn(page);
+    // The second load: the backlog script is known to Redis by then (no NOSCRIPT retry).
+    await page.reload();
+    const last = linesOf(logs, "dashboard_overview").at(-1);
+    expect(last?.requests).toBe(3 * 3);
+  });
+
   it("works without JavaScript: login and the table are plain HTML", async () => {
     const { page } = await browser.newPage({ javaScript: false });
     await logIn(page);
@@ -181,6 +191,14 @@ describe("a stream's page", () => {
     const summary = parseXPendingSummary(await d.sendCommand(["XPENDING", n.orders, "fulfilment"]));
     const card = await page.textContent("#cards [data-field=pending]");
     expect(Number(card?.replace(/[^0-9]/g, ""))).toBe(summary.count);
+  });
+
+  it("costs four requests to show a stream of one group", async () => {
+    const { page } = await browser.newPage();
+    await logIn(page);
+    await open(page);
+    await page.reload();
+    expect(linesOf(logs, "dashboard_stream").at(-1)?.requests).toBe(4);
   });
 
   it("highlights the consumer idle past the threshold with pending entries, and only it", async () => {
